@@ -1,0 +1,58 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Strata",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "strata", targets: ["strata"]),
+        .executable(name: "strata-provider-random", targets: ["strata-provider-random"]),
+        .executable(name: "strata-provider-test", targets: ["strata-provider-test"]),
+        // The DSL that stack programs link against, as SwiftPM's PackageDescription is:
+        // a dynamic library whose modules sit in the build folder next to the CLI.
+        .library(
+            name: "StrataDSL", type: .dynamic,
+            targets: ["StrataModel", "Strata", "StrataRandom", "StrataTestProvider"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    ],
+    targets: [
+        .target(name: "StrataModel"),
+        .target(name: "Strata", dependencies: ["StrataModel"]),
+        .target(name: "StrataRandom", dependencies: ["Strata"]),
+        .target(name: "StrataTestProvider", dependencies: ["Strata"]),
+        .target(name: "StrataPluginKit", dependencies: ["StrataModel"]),
+        .target(
+            name: "StrataState",
+            dependencies: ["StrataModel", .product(name: "GRDB", package: "GRDB.swift")],
+            exclude: ["README.md"]),
+        // libcrypto (OpenSSL) for hashing; Debian: libssl-dev.
+        .systemLibrary(name: "CStrataCrypto", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .target(
+            name: "StrataEngine",
+            dependencies: ["StrataModel", "StrataPluginKit", "StrataState", "CStrataCrypto"]),
+        .target(
+            name: "StrataCommands",
+            dependencies: [
+                "StrataEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(name: "strata", dependencies: ["StrataCommands"]),
+        .executableTarget(
+            name: "strata-provider-random", dependencies: ["StrataPluginKit"], path: "Plugins/random"),
+        .executableTarget(
+            name: "strata-provider-test", dependencies: ["StrataPluginKit"], path: "Plugins/test"),
+        .testTarget(name: "StrataModelTests", dependencies: ["StrataModel"]),
+        .testTarget(name: "StrataStateTests", dependencies: ["StrataState"]),
+        .testTarget(name: "StrataEngineTests", dependencies: ["StrataEngine"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["StrataModel"]),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    target.swiftSettings = settings
+}

@@ -1,0 +1,216 @@
+import Foundation
+import StrataModel
+import StrataPluginKit
+
+/// `strata-provider-test`: resources that exist as JSON files, for tests and benchmarks.
+///
+/// Each resource is one file `<id>.json` in `STRATA_TEST_STORE` (default
+/// `.strata/test-provider/`), so a test can change or delete one out of band and count what
+/// exists. Create, update and delete take `latencyMs`; `failOn` makes chosen calls fail.
+/// `STRATA_TEST_CRASH_AFTER_CREATES=N` makes the process exit after N creates (crash tests).
+struct TestProvider: Provider {
+    let name = "test"
+    let version = "0.1.0"
+    let store: TestStore
+
+    var resources: [String: ResourceSchema] {
+        [
+            "test_resource": ResourceSchema(
+                description: "A resource kept as a JSON file; latency and failures on demand.",
+                attributes: [
+                    "name": .init(.string, .optional, description: "A label."),
+                    "value": .init(.any, .optional, description: "Any value; changes update in place."),
+                    "inputs": .init(.list, .optional, description: "Values from other resources (graph edges)."),
+                    "tags": .init(.map, .optional),
+                    "replaceKey": .init(.string, .optional, forcesReplacement: true, description: "Changing it replaces the resource."),
+                    "secret": .init(.string, .optional, secret: true, description: "A secret input."),
+                    "latencyMs": .init(.number, .optional, description: "Create/update/delete take this long."),
+                    "readLatencyMs": .init(.number, .optional, description: "Read takes this long."),
+                    "failOn": .init(.string, .optional, description: "Comma-separated calls that fail: create, update, delete, read."),
+                    "id": .init(.string, .computed),
+                    "result": .init(.string, .computed, description: "Derived from value: known only after create or update."),
+                ],
+                typicalCreateSeconds: 0.1),
+        ]
+    }
+
+    func check(_ request: CheckRequest) async throws -> CheckResponse {
+        guard let schema = resources[request.type] else { throw PluginError(.invalid, "no resource type \(request.type)") }
+        var problems = SchemaCheck.problems(request.inputs, schema: schema)
+        if let failOn = request.inputs["failOn"]?.stringValue {
+            for call in failOn.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) })
+            where !["create", "update", "delete", "read"].contains(call) {
+                problems.append(CheckProblem(attribute: "failOn", message: "failOn: '\(call)' is not one of create, update, delete, read"))
+            }
+        }
+        let latency = request.inputs["latencyMs"]?.numberValue
+        return CheckResponse(inputs: request.inputs, problems: problems, estimatedSeconds: latency.map { $0 / 1000 })
+    }
+
+    func create(_ request: CreateRequest, progress: ProgressReporter) async throws -> CreateResponse {
+        let inputs = request.inputs
+        try await pause(inputs["latencyMs"])
+        try failIfAsked(inputs, "create")
+        let id = TestStore.id(forToken: request.token)
+        // Idempotent by token: a create retried after a crash returns the same resource.
+        if let existing = try store.load(id) { return CreateResponse(id: id, outputs: existing.outputs) }
+        let outputs = attributes(id: id, inputs: inputs)
+        try store.save(StoredResource(type: request.type, id: id, token: request.token, tags: request.tags, outputs: outputs))
+        store.countCreate()
+        return CreateResponse(id: id, outputs: outputs)
+    }
+
+    func read(_ request: ReadRequest) async throws -> ReadResponse {
+        try await pause(request.inputs["readLatencyMs"])
+        try failIfAsked(request.inputs, "read")
+        guard let stored = try store.load(request.id) else { return ReadResponse(exists: false) }
+        return ReadResponse(exists: true, outputs: stored.outputs)
+    }
+
+    func update(_ request: UpdateRequest, progress: ProgressReporter) async throws -> UpdateResponse {
+        try await pause(request.inputs["latencyMs"])
+        try failIfAsked(request.inputs, "update")
+        guard var stored = try store.load(request.id) else {
+            throw PluginError(.notFound, "test_resource \(request.id) does not exist", providerCode: "NoSuchResource")
+        }
+        stored.outputs = attributes(id: request.id, inputs: request.inputs)
+        try store.save(stored)
+        return UpdateResponse(outputs: stored.outputs)
+    }
+
+    func delete(_ request: DeleteRequest, progress: ProgressReporter) async throws {
+        try await pause(request.inputs["latencyMs"])
+        try failIfAsked(request.inputs, "delete")
+        guard try store.remove(request.id) else {
+            throw PluginError(.notFound, "test_resource \(request.id) does not exist", providerCode: "NoSuchResource")
+        }
+    }
+
+    func importResource(_ request: ImportRequest) async throws -> ImportResponse {
+        guard let stored = try store.load(request.id) else {
+            throw PluginError(.notFound, "test_resource \(request.id) does not exist", providerCode: "NoSuchResource")
+        }
+        let inputs = stored.outputs.filter { resources[request.type]?.attributes[$0.key]?.isInput == true }
+        return ImportResponse(inputs: inputs, outputs: stored.outputs)
+    }
+
+    func recover(_ request: RecoverRequest) async throws -> RecoverResponse {
+        let id = TestStore.id(forToken: request.token)
+        guard let stored = try store.load(id) else { return RecoverResponse(found: false) }
+        return RecoverResponse(found: true, id: id, outputs: stored.outputs)
+    }
+
+    private func attributes(id: String, inputs: [String: Value]) -> [String: Value] {
+        var outputs = inputs
+        outputs["id"] = .string(id)
+        switch inputs["value"] {
+        case .string(let s): outputs["result"] = .string(s)
+        case .some(let v) where v != .null: outputs["result"] = .string(v.rendered())
+        default: outputs["result"] = .string(id)
+        }
+        return outputs
+    }
+
+    private func pause(_ latency: Value?) async throws {
+        guard let ms = latency?.numberValue, ms > 0 else { return }
+        try await Task.sleep(nanoseconds: UInt64(ms * 1_000_000))
+    }
+
+    private func failIfAsked(_ inputs: [String: Value], _ call: String) throws {
+        guard let failOn = inputs["failOn"]?.stringValue else { return }
+        let calls = failOn.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        if calls.contains(call) {
+            throw PluginError(.fatal, "test_resource asked to fail on \(call)", providerCode: "InjectedFailure")
+        }
+    }
+}
+
+struct StoredResource: Codable {
+    var type: String
+    var id: String
+    var token: String
+    var tags: [String: String]
+    var outputs: [String: Value]
+}
+
+final class TestStore: Sendable {
+    let directory: URL
+    let crashAfterCreates: Int?
+    private let creates = Counter()
+
+    init(directory: URL, crashAfterCreates: Int?) throws {
+        self.directory = directory
+        self.crashAfterCreates = crashAfterCreates
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    static func id(forToken token: String) -> String {
+        "t-" + token.lowercased().filter { $0.isHexDigit }.prefix(20)
+    }
+
+    func url(_ id: String) throws -> URL {
+        guard !id.isEmpty, id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw PluginError(.invalid, "'\(id)' is not a test_resource id")
+        }
+        return directory.appendingPathComponent(id + ".json")
+    }
+
+    func load(_ id: String) throws -> StoredResource? {
+        guard let data = try? Data(contentsOf: try url(id)) else { return nil }
+        do {
+            return try JSONDecoder().decode(StoredResource.self, from: data)
+        } catch {
+            throw PluginError(.fatal, "store file for \(id) is unreadable: \(error)")
+        }
+    }
+
+    func save(_ resource: StoredResource) throws {
+        let data = try StrataJSON.encode(resource, pretty: true)
+        // Written whole then renamed, so a kill never leaves half a file.
+        try data.write(to: try url(resource.id), options: .atomic)
+    }
+
+    func remove(_ id: String) throws -> Bool {
+        do {
+            try FileManager.default.removeItem(at: try url(id))
+            return true
+        } catch let error as CocoaError where error.code == .fileNoSuchFile {
+            return false
+        } catch let error as PluginError {
+            throw error
+        } catch {
+            return false
+        }
+    }
+
+    func countCreate() {
+        let n = creates.increment()
+        if let limit = crashAfterCreates, n >= limit {
+            FileHandle.standardError.write(Data("strata-provider-test: crashing after \(n) creates, as asked\n".utf8))
+            exit(3)
+        }
+    }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func increment() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        value += 1
+        return value
+    }
+}
+
+let environment = ProcessInfo.processInfo.environment
+let storePath = environment["STRATA_TEST_STORE"].flatMap { $0.isEmpty ? nil : $0 } ?? ".strata/test-provider"
+do {
+    let store = try TestStore(
+        directory: URL(fileURLWithPath: storePath),
+        crashAfterCreates: environment["STRATA_TEST_CRASH_AFTER_CREATES"].flatMap { Int($0) })
+    PluginServer.main(TestProvider(store: store))
+} catch {
+    FileHandle.standardError.write(Data("strata-provider-test: cannot use store \(storePath): \(error)\n".utf8))
+    exit(1)
+}

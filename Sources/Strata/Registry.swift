@@ -1,0 +1,126 @@
+import Foundation
+import StrataModel
+
+/// Collects what the stack program declares and writes the manifest when it exits,
+/// as SwiftPM's PackageDescription does: misuse is collected as diagnostics, never a crash.
+final class Registry: @unchecked Sendable {
+    static let shared: Registry = {
+        let registry = Registry(context: StackContext.fromArguments())
+        atexit { Registry.shared.writeManifest() }
+        return registry
+    }()
+
+    let context: StackContext
+    private let lock = NSLock()
+    private var resources: [Resource] = []
+    private var addresses: Set<ResourceAddress> = []
+    private var outputs: [String: ManifestOutput] = [:]
+    private var diagnostics: [Diagnostic] = []
+    private var scope: [String] = []
+    private var usedVariables: Set<String> = []
+
+    init(context: StackContext) { self.context = context }
+
+    var currentScope: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return scope
+    }
+
+    func register(_ resource: Resource) {
+        lock.lock()
+        defer { lock.unlock() }
+        let address = resource.address
+        for segment in address.components + [address.name] where !ResourceAddress.isValidSegment(segment) {
+            diagnostics.append(Diagnostic(.error, "'\(segment)' is not a valid name: use letters, digits, '_' and '-'", address: address.description, location: resource.location))
+        }
+        if !addresses.insert(address).inserted {
+            let first = resources.first { $0.address == address }?.location
+            let earlier = first.map { " (first declared at \($0))" } ?? ""
+            diagnostics.append(Diagnostic(.error, "duplicate resource address\(earlier)", address: address.description, location: resource.location))
+            return
+        }
+        resources.append(resource)
+    }
+
+    func addOutput(_ name: String, _ output: ManifestOutput, location: SourceLocation) {
+        lock.lock()
+        defer { lock.unlock() }
+        if outputs[name] != nil {
+            diagnostics.append(Diagnostic(.error, "output '\(name)' is declared twice", location: location))
+        }
+        outputs[name] = output
+    }
+
+    func addDiagnostic(_ diagnostic: Diagnostic) {
+        lock.lock()
+        defer { lock.unlock() }
+        diagnostics.append(diagnostic)
+    }
+
+    func noteVariable(_ name: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        usedVariables.insert(name)
+    }
+
+    func withScope<R>(_ name: String, _ body: () throws -> R) rethrows -> R {
+        lock.lock()
+        scope.append(name)
+        lock.unlock()
+        defer {
+            lock.lock()
+            scope.removeLast()
+            lock.unlock()
+        }
+        return try body()
+    }
+
+    func manifest() -> Manifest {
+        lock.lock()
+        defer { lock.unlock() }
+        var all = diagnostics
+        for name in context.variables.keys.sorted() where !usedVariables.contains(name) {
+            all.append(Diagnostic(.error, "--var \(name)=… is not a parameter of this stack (it reads: \(usedVariables.sorted().joined(separator: ", ")))"))
+        }
+        return Manifest(
+            stack: context.stack, instance: context.instance,
+            resources: resources.map { $0.manifestResource() },
+            outputs: outputs, diagnostics: all)
+    }
+
+    func writeManifest() {
+        guard let path = context.manifestPath else {
+            // Run by hand: print it, so a person sees what the stack declares.
+            if let data = try? StrataJSON.encode(manifest(), pretty: true) {
+                FileHandle.standardOutput.write(data)
+                FileHandle.standardOutput.write(Data("\n".utf8))
+            }
+            return
+        }
+        do {
+            try StrataJSON.encode(manifest()).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            FileHandle.standardError.write(Data("strata: cannot write the manifest to \(path): \(error)\n".utf8))
+        }
+    }
+}
+
+/// What the engine tells the stack program: which stack and instance, the variables,
+/// and where to write the manifest. Passed as one JSON argument.
+struct StackContext: Codable, Sendable {
+    var stack: String
+    var instance: String
+    var variables: [String: String]
+    var manifestPath: String?
+
+    static func fromArguments() -> StackContext {
+        let arguments = CommandLine.arguments
+        if let i = arguments.firstIndex(of: "--strata-context"), i + 1 < arguments.count,
+            let context = try? JSONDecoder().decode(StackContext.self, from: Data(arguments[i + 1].utf8))
+        {
+            return context
+        }
+        return StackContext(stack: "stack", instance: "default", variables: [:], manifestPath: nil)
+    }
+}

@@ -1,0 +1,40 @@
+import StrataModel
+
+/// Draws a manifest's resources and their references.
+enum GraphRenderer {
+    enum Format { case mermaid, dot }
+
+    static func render(_ manifest: Manifest, format: Format) -> String {
+        var ids: [ResourceAddress: String] = [:]
+        for (i, resource) in manifest.resources.enumerated() { ids[resource.address] = "r\(i)" }
+        var out = ""
+        switch format {
+        case .mermaid:
+            out += "graph TD\n"
+            // Components become subgraphs.
+            var byComponent: [String: [ManifestResource]] = [:]
+            for resource in manifest.resources { byComponent[resource.address.components.joined(separator: "."), default: []].append(resource) }
+            for component in byComponent.keys.sorted() {
+                let members = byComponent[component] ?? []
+                if !component.isEmpty { out += "  subgraph \(component.replacingOccurrences(of: ".", with: "_"))[\"\(component)\"]\n" }
+                for resource in members {
+                    out += "  \(ids[resource.address]!)[\"\(resource.type).\(resource.address.name)\"]\n"
+                }
+                if !component.isEmpty { out += "  end\n" }
+            }
+            for resource in manifest.resources {
+                for dep in resource.dependencies {
+                    if let from = ids[resource.address], let to = ids[dep] { out += "  \(from) --> \(to)\n" }
+                }
+            }
+        case .dot:
+            out += "digraph strata {\n  rankdir=LR;\n  node [shape=box];\n"
+            for resource in manifest.resources { out += "  \"\(resource.address)\";\n" }
+            for resource in manifest.resources {
+                for dep in resource.dependencies { out += "  \"\(resource.address)\" -> \"\(dep)\";\n" }
+            }
+            out += "}\n"
+        }
+        return out
+    }
+}

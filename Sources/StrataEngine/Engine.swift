@@ -1,0 +1,156 @@
+import Foundation
+import StrataModel
+import StrataPluginKit
+import StrataState
+
+/// The stages of a run, named: load the stack → plan against the state → apply the plan.
+/// The CLI is a thin layer over this.
+public struct Engine: Sendable {
+    public struct Configuration: Sendable {
+        public var workingDirectory: URL
+        public var stateURL: String?
+        public var instance: String
+        public var variables: [String: String]
+        public var pluginDirectories: [String]
+        public var parallelism: Int
+        public var lockTimeout: Double
+        public var pluginTimeout: Double
+
+        public init(workingDirectory: URL, stateURL: String?, instance: String, variables: [String: String],
+                    pluginDirectories: [String], parallelism: Int, lockTimeout: Double, pluginTimeout: Double) {
+            self.workingDirectory = workingDirectory
+            self.stateURL = stateURL
+            self.instance = instance
+            self.variables = variables
+            self.pluginDirectories = pluginDirectories
+            self.parallelism = parallelism
+            self.lockTimeout = lockTimeout
+            self.pluginTimeout = pluginTimeout
+        }
+    }
+
+    public let configuration: Configuration
+    public let backend: any StateBackend
+    public let registry: ProviderRegistry
+
+    public init(configuration: Configuration, progress: (@Sendable (String, Int, String) -> Void)? = nil) throws {
+        self.configuration = configuration
+        self.backend = try StateBackends.open(url: configuration.stateURL, workingDirectory: configuration.workingDirectory)
+        self.registry = ProviderRegistry(
+            searchPath: PluginSearchPath(extra: configuration.pluginDirectories),
+            workingDirectory: configuration.workingDirectory, callTimeout: configuration.pluginTimeout, progress: progress)
+    }
+
+    /// The stack's name: its folder's name, lower-cased.
+    public static func stackName(of directory: URL) -> String {
+        directory.standardizedFileURL.lastPathComponent.lowercased()
+    }
+
+    public func key(for directory: URL) -> InstanceKey {
+        InstanceKey(stack: Engine.stackName(of: directory), instance: configuration.instance)
+    }
+
+    // MARK: Stages
+
+    public func load(_ directory: URL) throws -> StackLoader.Result {
+        let loader = try StackLoader.standard()
+        return try loader.load(.init(directory: directory, stackName: Engine.stackName(of: directory), instance: configuration.instance, variables: configuration.variables))
+    }
+
+    /// Validates a manifest against the provider schemas; the diagnostics, errors first.
+    public func validate(_ manifest: Manifest) async throws -> [Diagnostic] {
+        let providers = Set(manifest.resources.map(\.address.provider))
+        var diagnostics: [Diagnostic] = []
+        var schemas: [String: ProviderSchema] = [:]
+        for name in providers.sorted() {
+            do {
+                schemas[name] = try await registry.provider(name).schema
+            } catch {
+                diagnostics.append(Diagnostic(.error, "\(error)"))
+            }
+        }
+        diagnostics += Validator(schemas: schemas).validate(manifest).filter { d in
+            !(d.message.hasPrefix("no provider '") && !diagnostics.isEmpty)
+        }
+        return diagnostics.sorted { ($0.severity == .error ? 0 : 1) < ($1.severity == .error ? 0 : 1) }
+    }
+
+    public func plan(_ manifest: Manifest, directory: URL, options: Planner.Options) async throws -> Plan {
+        let key = self.key(for: directory)
+        let snapshot = try await backend.load(key)
+        let intents = try await backend.pendingIntents(key)
+        var options = options
+        options.parallelism = configuration.parallelism
+        return try await Planner(registry: registry).plan(
+            manifest: manifest, snapshot: snapshot, stackDirectory: directory.path, variables: configuration.variables,
+            options: options, pendingIntents: intents.count)
+    }
+
+    /// Finds what interrupted creates made, and records it (must hold the lock).
+    /// Returns the addresses adopted.
+    public func recover(_ key: InstanceKey) async throws -> [ResourceAddress] {
+        let intents = try await backend.pendingIntents(key)
+        guard !intents.isEmpty else { return [] }
+        let snapshot = try await backend.load(key)
+        var adopted: [ResourceAddress] = []
+        for intent in intents {
+            let handle = try await registry.provider(intent.provider)
+            let response = try await Retry.run(handle) {
+                try await handle.client.call(.recover, RecoverRequest(type: intent.address.type, token: intent.token, inputs: intent.inputs.mapValues(\.revealed)), as: RecoverResponse.self, timeout: 120)
+            }
+            if response.found, let id = response.id {
+                let occupied = snapshot.resources.contains { $0.address == intent.address && !$0.deposed && $0.id != id }
+                let outputs = Executor.secretsKept(Planner.markSecrets(response.outputs ?? [:], schema: handle.schema.resources[intent.address.type]), inputs: intent.inputs)
+                var state = ResourceState(address: intent.address, provider: intent.provider, id: id, inputs: intent.inputs, outputs: outputs, dependencies: intent.inputs.values.flatMap(\.references).map(\.address))
+                // If the address is taken (the old copy of a replacement), the found one waits as deposed.
+                state.deposed = occupied
+                try await backend.write(key, .put(state, intentToken: intent.token, action: "adopt after crash"))
+                adopted.append(intent.address)
+            } else {
+                try await backend.clearIntent(key, token: intent.token)
+            }
+        }
+        return adopted
+    }
+
+    /// Applies a plan under the instance's lock (taken, renewed and released here).
+    public func apply(_ plan: Plan, interrupt: Interrupt, observer: (any ApplyObserver)?) async throws -> ApplyReport {
+        let snapshot = try await backend.load(plan.key)
+        guard snapshot.lineage == plan.stateLineage || snapshot.serial == 0 else {
+            throw PlanError.foreignState(planLineage: plan.stateLineage, stateLineage: snapshot.lineage)
+        }
+        guard snapshot.serial == plan.stateSerial else {
+            throw PlanError.stale(planSerial: plan.stateSerial, stateSerial: snapshot.serial)
+        }
+        let executor = Executor(registry: registry, backend: backend, parallelism: configuration.parallelism, interrupt: interrupt, observer: observer)
+        return try await executor.apply(plan)
+    }
+
+    /// Runs `body` holding the instance's lock, renewing its lease while it runs.
+    public func withLock<T: Sendable>(_ key: InstanceKey, operation: String, _ body: @Sendable () async throws -> T) async throws -> T {
+        let lease: Duration = .seconds(60)
+        _ = try await backend.lock(key, operation: operation, timeout: .milliseconds(Int(configuration.lockTimeout * 1000)), lease: lease)
+        let backend = self.backend
+        let renewer = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: 20_000_000_000)
+                if Task.isCancelled { break }
+                try? await backend.renew(key, lease: lease)
+            }
+        }
+        do {
+            let result = try await body()
+            renewer.cancel()
+            try? await backend.unlock(key)
+            return result
+        } catch {
+            renewer.cancel()
+            try? await backend.unlock(key)
+            throw error
+        }
+    }
+
+    public func shutdown() async {
+        await registry.shutdownAll()
+    }
+}

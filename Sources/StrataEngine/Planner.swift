@@ -1,0 +1,333 @@
+import Foundation
+import StrataModel
+import StrataPluginKit
+import StrataState
+
+/// Desired (manifest) + recorded (state) + actual (refresh through providers) → a Plan.
+public struct Planner: Sendable {
+    public struct Options: Sendable {
+        public var refresh = true
+        public var targets: [String] = []
+        public var replace: [String] = []
+        public var destroy = false
+        public var parallelism = 10
+        public init() {}
+    }
+
+    public let registry: ProviderRegistry
+    public init(registry: ProviderRegistry) { self.registry = registry }
+
+    /// Plans `manifest` (nil with `destroy`) against `snapshot`.
+    public func plan(manifest: Manifest, snapshot: StateSnapshot, stackDirectory: String, variables: [String: String],
+                     options: Options, pendingIntents: Int = 0) async throws -> Plan {
+        let desired = options.destroy ? [] : manifest.resources
+        let providers = Set(desired.map(\.address.provider)).union(snapshot.resources.map(\.provider))
+        let schemas = try await registry.schemas(for: providers)
+
+        if !options.destroy {
+            let problems = Validator(schemas: schemas).validate(manifest).filter { $0.severity == .error }
+            if !problems.isEmpty { throw PlanError.validation(problems) }
+        }
+        var notes: [String] = []
+        if pendingIntents > 0 {
+            notes.append("\(pendingIntents) create(s) were interrupted by a crash; apply will look for them first and adopt what exists.")
+        }
+
+        // Refresh: ask each provider what exists now, in parallel.
+        let recorded = snapshot.resources.filter { !$0.deposed }
+        var refreshed: [ResourceAddress: ResourceState] = [:]
+        var gone: Set<ResourceAddress> = []
+        if options.refresh {
+            let results = try await refresh(recorded, parallelism: options.parallelism)
+            for state in recorded {
+                switch results[state.address] {
+                case .some(.some(let outputs)):
+                    var updated = state
+                    updated.outputs = outputs
+                    refreshed[state.address] = updated
+                case .some(.none):
+                    gone.insert(state.address)
+                case .none:
+                    refreshed[state.address] = state
+                }
+            }
+        } else {
+            for state in recorded { refreshed[state.address] = state }
+        }
+
+        let replaceRequested = Set(try options.replace.map { try parseTarget($0) })
+        var steps: [PlannedStep] = []
+        var stepIndex: [ResourceAddress: Int] = [:]
+        var resolver = Resolver()
+        for state in refreshed.values { resolver.attributes[state.address] = state.outputs }
+        let ordered = try topologicalOrder(desired)
+
+        for resource in ordered {
+            let address = resource.address
+            guard let schema = schemas[address.provider]?.resources[resource.type] else { continue }
+            let inputs = resolver.resolve(resource.inputs)
+            var step = PlannedStep(address: address, action: .noop, provider: address.provider, desired: resource, prior: refreshed[address],
+                                   changes: [], createBeforeDestroy: resource.options.createBeforeDestroy, reason: nil,
+                                   estimatedSeconds: schema.typicalCreateSeconds ?? 1, deposed: false)
+            if let prior = refreshed[address] {
+                let priorInputs = Planner.priorInputs(prior, schema: schema)
+                var changes: [AttributeChange] = []
+                for name in Set(inputs.keys).union(priorInputs.keys).sorted() {
+                    guard let attribute = schema.attributes[name], attribute.isInput else { continue }
+                    if resource.options.ignoreChanges.contains(name) { continue }
+                    let after = inputs[name]
+                    // An optional+computed attribute the stack does not set is the provider's to choose.
+                    if after == nil && attribute.mode == .optionalComputed { continue }
+                    let before = priorInputs[name]
+                    if let after, after.sameAs(before) { continue }
+                    if after == nil && (before == nil || before == .null) { continue }
+                    changes.append(AttributeChange(attribute: name, before: before, after: after ?? .null,
+                                                   forcesReplacement: attribute.forcesReplacement,
+                                                   secret: attribute.secret || (after?.containsSecret ?? false) || (before?.containsSecret ?? false)))
+                }
+                step.changes = changes
+                if replaceRequested.contains(address) {
+                    step.action = .replace
+                    step.reason = "requested with --replace"
+                } else if changes.contains(where: \.forcesReplacement) {
+                    step.action = .replace
+                } else if !changes.isEmpty {
+                    step.action = .update
+                }
+                // What dependents can count on at plan time.
+                var known = prior.outputs
+                for (k, v) in inputs { known[k] = v }
+                if step.action == .replace {
+                    known = inputs
+                } else if step.action == .update {
+                    for (name, attribute) in schema.attributes where attribute.mode == .computed && name != "id" { known[name] = nil }
+                }
+                resolver.attributes[address] = known
+            } else {
+                step.action = .create
+                if gone.contains(address) { step.reason = "it was deleted outside Strata" }
+                step.changes = inputs.keys.sorted().map { name in
+                    let attribute = schema.attributes[name]
+                    return AttributeChange(attribute: name, before: nil, after: inputs[name], forcesReplacement: false,
+                                           secret: (attribute?.secret ?? false) || (inputs[name]?.containsSecret ?? false))
+                }
+                resolver.attributes[address] = inputs
+            }
+            stepIndex[address] = steps.count
+            steps.append(step)
+        }
+
+        // Deletes: recorded but no longer declared, and deposed copies left by a crash.
+        let declared = Set(desired.map(\.address))
+        for state in snapshot.resources.sorted(by: { $0.address < $1.address }) {
+            if state.deposed {
+                steps.append(PlannedStep(address: state.address, action: .delete, provider: state.provider, desired: nil, prior: state,
+                                         changes: [], createBeforeDestroy: false, reason: "a copy left over from an interrupted replacement",
+                                         estimatedSeconds: 1, deposed: true))
+            } else if !declared.contains(state.address) {
+                let reason = gone.contains(state.address) ? "it was already deleted outside Strata" : nil
+                steps.append(PlannedStep(address: state.address, action: .delete, provider: state.provider, desired: nil, prior: refreshed[state.address] ?? state,
+                                         changes: [], createBeforeDestroy: false, reason: reason,
+                                         estimatedSeconds: schemas[state.provider]?.resources[state.type]?.typicalCreateSeconds ?? 1, deposed: false))
+            }
+        }
+
+        if !options.targets.isEmpty {
+            steps = try applyTargets(options.targets, steps: steps, desired: desired, snapshot: snapshot)
+        }
+        Planner.propagateCreateBeforeDestroy(&steps)
+
+        let protected = steps.filter { ($0.action == .delete || $0.action == .replace) && !$0.deposed && ($0.desired?.options.protect ?? false || options.destroy && Planner.wasProtected($0, manifest)) }
+        if !protected.isEmpty {
+            throw PlanError.protected(protected.map(\.address), options.destroy ? "destroyed" : "destroyed or replaced")
+        }
+        try await checkChanged(&steps, schemas: schemas, parallelism: options.parallelism)
+
+        return Plan(version: Plan.currentVersion, key: snapshot.key, stackDirectory: stackDirectory, variables: variables,
+                    stateSerial: snapshot.serial, stateLineage: snapshot.lineage, destroy: options.destroy, steps: steps,
+                    outputs: options.destroy ? [:] : manifest.outputs, createdAt: Date(), schemas: schemas, notes: notes)
+    }
+
+    static func wasProtected(_ step: PlannedStep, _ manifest: Manifest) -> Bool {
+        manifest.resources.first { $0.address == step.address }?.options.protect ?? false
+    }
+
+    /// The recorded inputs, overlaid with what the provider reports now for input attributes.
+    static func priorInputs(_ prior: ResourceState, schema: ResourceSchema) -> [String: Value] {
+        var inputs = prior.inputs
+        for (name, attribute) in schema.attributes where attribute.isInput {
+            if let actual = prior.outputs[name] { inputs[name] = actual }
+        }
+        return inputs
+    }
+
+    /// A resource replaced create-before-destroy makes the resources it depends on, when they
+    /// are replaced too, create-before-destroy as well; otherwise the order has a cycle.
+    static func propagateCreateBeforeDestroy(_ steps: inout [PlannedStep]) {
+        var index: [ResourceAddress: Int] = [:]
+        for (i, step) in steps.enumerated() where step.desired != nil { index[step.address] = i }
+        var changed = true
+        while changed {
+            changed = false
+            for step in steps where step.action == .replace && step.createBeforeDestroy {
+                for dep in step.desired?.dependencies ?? [] {
+                    if let i = index[dep], steps[i].action == .replace, !steps[i].createBeforeDestroy {
+                        steps[i].createBeforeDestroy = true
+                        changed = true
+                    }
+                }
+            }
+        }
+    }
+
+    func parseTarget(_ text: String) throws -> ResourceAddress {
+        guard let address = ResourceAddress(parsing: text) else { throw PlanError.unknownTarget(text) }
+        return address
+    }
+
+    /// Keeps only the steps of the targets and of what they depend on (for deletes: what depends on them).
+    func applyTargets(_ targets: [String], steps: [PlannedStep], desired: [ManifestResource], snapshot: StateSnapshot) throws -> [PlannedStep] {
+        let known = Set(steps.map(\.address))
+        var wanted = Set<ResourceAddress>()
+        var queue: [ResourceAddress] = []
+        for text in targets {
+            let address = try parseTarget(text)
+            guard known.contains(address) else { throw PlanError.unknownTarget(text) }
+            queue.append(address)
+        }
+        var dependencies: [ResourceAddress: [ResourceAddress]] = [:]
+        for resource in desired { dependencies[resource.address] = resource.dependencies }
+        var dependents: [ResourceAddress: [ResourceAddress]] = [:]
+        for state in snapshot.resources { for dep in state.dependencies { dependents[dep, default: []].append(state.address) } }
+        let deleting = Set(steps.filter { $0.action == .delete }.map(\.address))
+        while let address = queue.popLast() {
+            guard wanted.insert(address).inserted else { continue }
+            if deleting.contains(address) {
+                queue += dependents[address] ?? []
+            } else {
+                queue += dependencies[address] ?? []
+            }
+        }
+        return steps.filter { wanted.contains($0.address) }
+    }
+
+    func topologicalOrder(_ resources: [ManifestResource]) throws -> [ManifestResource] {
+        var graph = DependencyGraph<ResourceAddress>()
+        var byAddress: [ResourceAddress: ManifestResource] = [:]
+        for resource in resources {
+            byAddress[resource.address] = resource
+            graph.add(resource.address)
+        }
+        for resource in resources {
+            for dep in resource.dependencies where byAddress[dep] != nil { graph.addEdge(from: resource.address, dependsOn: dep) }
+        }
+        guard let order = graph.topologicalOrder() else {
+            let cycle = graph.findCycle() ?? []
+            throw PlanError.validation([Diagnostic(.error, "dependency cycle: " + cycle.map(\.description).joined(separator: " -> "))])
+        }
+        return order.compactMap { byAddress[$0] }
+    }
+
+    /// Reads every recorded resource through its provider: the outputs, or nil when gone.
+    func refresh(_ resources: [ResourceState], parallelism: Int) async throws -> [ResourceAddress: [String: Value]?] {
+        try await withThrowingTaskGroup(of: (ResourceAddress, [String: Value]?).self) { group in
+            var results: [ResourceAddress: [String: Value]?] = [:]
+            var iterator = resources.makeIterator()
+            var running = 0
+            func startNext() async throws -> Bool {
+                guard let state = iterator.next() else { return false }
+                let handle = try await registry.provider(state.provider)
+                group.addTask {
+                    let request = ReadRequest(type: state.type, id: state.id, inputs: state.inputs.mapValues(\.revealed), outputs: state.outputs.mapValues(\.revealed))
+                    let response = try await Retry.run(handle) {
+                        try await handle.client.call(.read, request, as: ReadResponse.self, timeout: await registry.callTimeout)
+                    }
+                    guard response.exists else { return (state.address, nil) }
+                    return (state.address, Planner.markSecrets(response.outputs, schema: handle.schema.resources[state.type]))
+                }
+                return true
+            }
+            while running < max(1, parallelism), try await startNext() { running += 1 }
+            while let (address, outputs) = try await group.next() {
+                results[address] = .some(outputs)
+                if try await !startNext() { running -= 1 }
+            }
+            return results
+        }
+    }
+
+    /// Wraps the values of secret attributes so they are never shown.
+    static func markSecrets(_ values: [String: Value], schema: ResourceSchema?) -> [String: Value] {
+        guard let schema else { return values }
+        var out = values
+        for (name, attribute) in schema.attributes where attribute.secret {
+            if let v = out[name], v != .null, !v.containsSecret { out[name] = .secret(v) }
+        }
+        return out
+    }
+
+    /// Asks the provider to check each resource that will be created or changed, and takes
+    /// its time estimate.
+    func checkChanged(_ steps: inout [PlannedStep], schemas: [String: ProviderSchema], parallelism: Int) async throws {
+        let indices = steps.indices.filter { steps[$0].action == .create || steps[$0].action == .update || steps[$0].action == .replace }
+        guard !indices.isEmpty else { return }
+        let snapshot = steps
+        let results = try await withThrowingTaskGroup(of: (Int, CheckResponse).self) { group in
+            var iterator = indices.makeIterator()
+            var out: [(Int, CheckResponse)] = []
+            func startNext() async throws -> Bool {
+                guard let i = iterator.next(), let desired = snapshot[i].desired else { return false }
+                let handle = try await registry.provider(snapshot[i].provider)
+                let inputs = desired.inputs.mapValues { $0.isKnown ? $0.revealed : Value.unknown }
+                group.addTask {
+                    (i, try await handle.client.call(.check, CheckRequest(type: desired.type, inputs: inputs), as: CheckResponse.self, timeout: 60))
+                }
+                return true
+            }
+            var running = 0
+            while running < max(1, parallelism * 4), try await startNext() { running += 1 }
+            while let result = try await group.next() {
+                out.append(result)
+                if try await !startNext() { running -= 1 }
+            }
+            return out
+        }
+        var problems: [Diagnostic] = []
+        for (i, response) in results {
+            if let seconds = response.estimatedSeconds { steps[i].estimatedSeconds = seconds }
+            for problem in response.problems {
+                problems.append(Diagnostic(.error, problem.message, address: steps[i].address.description, location: steps[i].desired?.location))
+            }
+        }
+        if !problems.isEmpty { throw PlanError.validation(problems.sorted { ($0.address ?? "") < ($1.address ?? "") }) }
+    }
+}
+
+/// Retries throttled and passing faults with exponential backoff and full jitter.
+enum Retry {
+    static let attempts = 6
+
+    static func run<T: Sendable>(_ handle: ProviderHandle, _ body: @Sendable () async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                if let limiter = handle.limiter {
+                    await limiter.acquire()
+                    do {
+                        let result = try await body()
+                        await limiter.release()
+                        return result
+                    } catch {
+                        await limiter.release()
+                        throw error
+                    }
+                }
+                return try await body()
+            } catch let error as PluginCallError where error.isRetryable && attempt + 1 < attempts {
+                attempt += 1
+                let cap = min(20.0, 0.2 * pow(2.0, Double(attempt)))
+                try await Task.sleep(nanoseconds: UInt64(Double.random(in: 0...cap) * 1e9))
+            }
+        }
+    }
+}

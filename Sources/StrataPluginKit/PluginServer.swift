@@ -1,0 +1,214 @@
+import Foundation
+import StrataModel
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Sends `progress` notifications for the request being served.
+public struct ProgressReporter: Sendable {
+    let requestID: Int?
+    let output: WireOutput?
+
+    public static let none = ProgressReporter(requestID: nil, output: nil)
+
+    public func report(_ message: String) {
+        guard let requestID, let output else { return }
+        output.send(RPCRequest(id: nil, method: "progress", params: ProgressNotification(id: requestID, message: message)))
+    }
+}
+
+/// The protocol's output: one JSON message per line, written whole under a lock.
+public final class WireOutput: @unchecked Sendable {
+    private let lock = NSLock()
+    private let fd: Int32
+    private let encoder = WireCoding.encoder()
+
+    public init(fd: Int32) { self.fd = fd }
+
+    public func send<T: Encodable>(_ message: T) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard var data = try? encoder.encode(message) else { return }
+        data.append(0x0A)
+        data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n <= 0 {
+                    if n < 0 && errno == EINTR { continue }
+                    return
+                }
+                offset += n
+            }
+        }
+    }
+}
+
+/// Runs a `Provider` as a plugin process: reads requests from stdin, answers on stdout.
+public enum PluginServer {
+    public static func main(_ provider: some Provider) -> Never {
+        guard ProcessInfo.processInfo.environment[PluginProtocol.environmentVariable] != nil else {
+            let types = provider.resources.keys.sorted().joined(separator: ", ")
+            print("""
+                strata-provider-\(provider.name) \(provider.version): a Strata provider plugin (protocol v\(PluginProtocol.version)).
+                Resource types: \(types)
+                It speaks JSON-RPC on stdin/stdout and is started by `strata`, not by hand.
+                """)
+            exit(0)
+        }
+        // The protocol gets its own copy of stdout; fd 1 then points at stderr, so a stray
+        // `print` in provider code lands in the log instead of corrupting the wire.
+        let protocolFD = dup(1)
+        dup2(2, 1)
+        let output = WireOutput(fd: protocolFD)
+        let server = Server(provider: provider, output: output)
+        server.run()
+        exit(0)
+    }
+
+    final class Server<P: Provider>: @unchecked Sendable {
+        let provider: P
+        let output: WireOutput
+        let decoder = JSONDecoder()
+        private let lock = NSLock()
+        private var tasks: [Int: Task<Void, Never>] = [:]
+        private let group = DispatchGroup()
+
+        init(provider: P, output: WireOutput) {
+            self.provider = provider
+            self.output = output
+        }
+
+        func run() {
+            while let line = readLine(strippingNewline: true) {
+                if line.isEmpty { continue }
+                let data = Data(line.utf8)
+                guard let header = try? decoder.decode(RPCHeader.self, from: data), let method = header.method else {
+                    var error = RPCErrorObject(PluginError(.invalid, "parse error: not a JSON-RPC message"))
+                    error.code = -32700
+                    output.send(NullIDFailure(error: error))
+                    continue
+                }
+                if method == "cancel" {
+                    if let note = try? decoder.decode(RPCIncomingRequest<CancelNotification>.self, from: data) {
+                        lock.lock()
+                        let task = tasks[note.params.id]
+                        lock.unlock()
+                        task?.cancel()
+                    }
+                    continue
+                }
+                if method == "shutdown" {
+                    group.wait()
+                    if let id = header.id { output.send(RPCResult(id: id, result: EmptyResponse())) }
+                    return
+                }
+                guard let id = header.id else { continue }
+                group.enter()
+                let task = Task {
+                    await self.handle(id: id, method: method, data: data)
+                    self.finished(id)
+                }
+                lock.lock()
+                tasks[id] = task
+                lock.unlock()
+            }
+            group.wait()
+        }
+
+        func finished(_ id: Int) {
+            lock.withLock { tasks[id] = nil }
+            group.leave()
+        }
+
+        func handle(id: Int, method: String, data: Data) async {
+            do {
+                let progress = ProgressReporter(requestID: id, output: output)
+                switch PluginMethod(rawValue: method) {
+                case .initialize:
+                    let request = try decode(InitializeRequest.self, data).params
+                    guard request.protocolVersion == PluginProtocol.version else {
+                        throw PluginError(.invalid, "engine speaks protocol v\(request.protocolVersion); this plugin speaks v\(PluginProtocol.version)")
+                    }
+                    reply(id, ProviderSchema(
+                        name: provider.name, version: provider.version, protocolVersion: PluginProtocol.version,
+                        resources: provider.resources, maxParallelism: provider.maxParallelism))
+                case .configure:
+                    try await provider.configure(try decode(ConfigureRequest.self, data).params)
+                    reply(id, EmptyResponse())
+                case .check:
+                    reply(id, try await provider.check(try decode(CheckRequest.self, data).params))
+                case .diff:
+                    reply(id, try await provider.diff(try decode(DiffRequest.self, data).params))
+                case .create:
+                    let request = try decode(CreateRequest.self, data).params
+                    try requireType(request.type)
+                    reply(id, try await provider.create(request, progress: progress))
+                case .read:
+                    let request = try decode(ReadRequest.self, data).params
+                    try requireType(request.type)
+                    reply(id, try await provider.read(request))
+                case .update:
+                    let request = try decode(UpdateRequest.self, data).params
+                    try requireType(request.type)
+                    reply(id, try await provider.update(request, progress: progress))
+                case .delete:
+                    let request = try decode(DeleteRequest.self, data).params
+                    try requireType(request.type)
+                    try await provider.delete(request, progress: progress)
+                    reply(id, EmptyResponse())
+                case .importResource:
+                    let request = try decode(ImportRequest.self, data).params
+                    try requireType(request.type)
+                    reply(id, try await provider.importResource(request))
+                case .recover:
+                    let request = try decode(RecoverRequest.self, data).params
+                    try requireType(request.type)
+                    reply(id, try await provider.recover(request))
+                case .shutdown, .none:
+                    throw PluginError(.unsupported, "method not found: \(method)")
+                }
+            } catch let error as PluginError {
+                output.send(RPCFailure(id: id, error: RPCErrorObject(error)))
+            } catch is CancellationError {
+                output.send(RPCFailure(id: id, error: RPCErrorObject(PluginError(.retryable, "cancelled"))))
+            } catch let error as DecodingError {
+                output.send(RPCFailure(id: id, error: RPCErrorObject(PluginError(.invalid, "bad params for \(method): \(error)"))))
+            } catch {
+                output.send(RPCFailure(id: id, error: RPCErrorObject(PluginError(.fatal, "\(error)"))))
+            }
+        }
+
+        func requireType(_ type: String) throws {
+            guard provider.resources[type] != nil else {
+                throw PluginError(.invalid, "\(provider.name) has no resource type '\(type)'")
+            }
+        }
+
+        func decode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> RPCIncomingRequest<T> {
+            try decoder.decode(RPCIncomingRequest<T>.self, from: data)
+        }
+
+        func reply<T: Codable & Sendable>(_ id: Int, _ result: T) {
+            output.send(RPCResult(id: id, result: result))
+        }
+    }
+}
+
+/// An error about a line whose id cannot be read: JSON-RPC 2.0 wants `"id": null` there
+/// (`RPCFailure` leaves a nil id out).
+struct NullIDFailure: Encodable {
+    var error: RPCErrorObject
+    enum CodingKeys: String, CodingKey { case jsonrpc, id, error }
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode("2.0", forKey: .jsonrpc)
+        try container.encodeNil(forKey: .id)
+        try container.encode(error, forKey: .error)
+    }
+}

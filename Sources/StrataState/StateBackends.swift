@@ -1,0 +1,72 @@
+import Foundation
+
+/// Opens the state backend named by `--state`.
+public enum StateBackends {
+    /// The state file used when no `--state` is given, relative to the working directory.
+    public static let defaultRelativePath = ".strata/state.db"
+
+    /// - `nil` or `""`: `.strata/state.db` under `workingDirectory` (the folder is created).
+    /// - `PATH`, `sqlite:PATH`, `sqlite://PATH`, `file://PATH`: that SQLite file; a relative
+    ///   path is taken from `workingDirectory`; its folder must exist.
+    /// - `postgres://…`, `s3://…`: not yet available (`StateError.badURL`).
+    public static func open(url: String?, workingDirectory: URL) throws -> any StateBackend {
+        switch try location(url: url, workingDirectory: workingDirectory) {
+        case .sqlite(let file, let createFolder):
+            let folder = file.deletingLastPathComponent()
+            if createFolder {
+                do {
+                    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                } catch {
+                    throw StateError.storage(
+                        "cannot create the state folder \(folder.path): \(error.localizedDescription). "
+                            + "Check the permissions, or pass --state with another path.")
+                }
+            } else {
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue
+                else {
+                    throw StateError.storage(
+                        "the folder \(folder.path) for the state file does not exist; create it or pass another --state")
+                }
+            }
+            return try SQLiteStateBackend(path: file.path)
+        }
+    }
+
+    /// Where a `--state` value points, without opening anything.
+    public enum Location: Sendable, Hashable {
+        /// A SQLite file; `createFolder` is true for the default location.
+        case sqlite(URL, createFolder: Bool)
+    }
+
+    public static func location(url: String?, workingDirectory: URL) throws -> Location {
+        let text = (url ?? "").trimmingCharacters(in: .whitespaces)
+        if text.isEmpty {
+            return .sqlite(
+                workingDirectory.appendingPathComponent(defaultRelativePath).standardizedFileURL, createFolder: true)
+        }
+        let lower = text.lowercased()
+        var path: String
+        if lower.hasPrefix("sqlite://") {
+            path = String(text.dropFirst("sqlite://".count))
+        } else if lower.hasPrefix("sqlite:") {
+            path = String(text.dropFirst("sqlite:".count))
+        } else if lower.hasPrefix("file://") {
+            path = String(text.dropFirst("file://".count))
+        } else if lower.hasPrefix("postgres://") || lower.hasPrefix("postgresql://") || lower.hasPrefix("s3://") {
+            // Planned backends, behind the same StateBackend interface.
+            throw StateError.badURL(text)
+        } else if text.contains("://") {
+            throw StateError.badURL(text)
+        } else {
+            path = text
+        }
+        if path.isEmpty { throw StateError.badURL(text) }
+        if path.hasPrefix("~") { path = NSString(string: path).expandingTildeInPath }
+        let file =
+            path.hasPrefix("/")
+            ? URL(fileURLWithPath: path)
+            : workingDirectory.appendingPathComponent(path)
+        return .sqlite(file.standardizedFileURL, createFolder: false)
+    }
+}
