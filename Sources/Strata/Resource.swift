@@ -70,3 +70,17 @@ open class Resource {
         ManifestResource(address: address, inputs: inputs, options: options, location: location)
     }
 }
+
+/// A resource of any type, for providers without a typed Swift module (e.g. a plugin written
+/// in another language). Inputs are plain values; attributes are read with `attribute(_:)`.
+///
+/// ```swift
+/// let note = GenericResource("echo_message", "hello", inputs: ["text": "hi"])
+/// Stack.output("length", note.attribute("length") as Expr<Double>)
+/// ```
+public final class GenericResource: Resource {
+    public init(_ type: String, _ name: String, inputs: [String: Value] = [:], file: String = #filePath, line: Int = #line) {
+        super.init(type: type, name: name, file: file, line: line)
+        for (key, value) in inputs { setRawInput(key, value) }
+    }
+}

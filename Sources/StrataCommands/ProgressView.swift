@@ -120,8 +120,8 @@ final class ProgressView: ApplyObserver, @unchecked Sendable {
 
     private func write(_ text: String) {
         // Through stdio, like `print`, so the two never interleave out of order.
-        fputs(text, stdout)
-        fflush(stdout)
+        print(text, terminator: "")
+        fflush(nil)
     }
 }
 
