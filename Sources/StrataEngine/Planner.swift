@@ -239,8 +239,14 @@ public struct Planner: Sendable {
                 let handle = try await registry.provider(state.provider)
                 group.addTask {
                     let request = ReadRequest(type: state.type, id: state.id, inputs: state.inputs.mapValues(\.revealed), outputs: state.outputs.mapValues(\.revealed))
-                    let response = try await Retry.run(handle) {
-                        try await handle.client.call(.read, request, as: ReadResponse.self, timeout: await registry.callTimeout)
+                    let response: ReadResponse
+                    do {
+                        response = try await Retry.run(handle) {
+                            try await handle.client.call(.read, request, as: ReadResponse.self, timeout: registry.callTimeout)
+                        }
+                    } catch let error as PluginCallError where error.kind == .notFound {
+                        // Some providers say "gone" with an error rather than `exists: false`.
+                        return (state.address, nil)
                     }
                     guard response.exists else { return (state.address, nil) }
                     return (state.address, Planner.markSecrets(response.outputs, schema: handle.schema.resources[state.type]))
