@@ -152,5 +152,7 @@ public struct Engine: Sendable {
 
     public func shutdown() async {
         await registry.shutdownAll()
+        // Closing the SQLite file folds its write-ahead log back in, so no -wal is left behind.
+        if let sqlite = backend as? SQLiteStateBackend { try? sqlite.close() }
     }
 }

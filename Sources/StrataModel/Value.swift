@@ -174,6 +174,13 @@ extension Value: Codable {
     }
 
     public init(from decoder: any Decoder) throws {
+        // Scalars first, most common first: a failed attempt throws, and throwing is the cost.
+        if let single = try? decoder.singleValueContainer() {
+            if single.decodeNil() { self = .null; return }
+            if let s = try? single.decode(String.self) { self = .string(s); return }
+            if let n = try? single.decode(Double.self) { self = .number(n); return }
+            if let b = try? single.decode(Bool.self) { self = .bool(b); return }
+        }
         if let keyed = try? decoder.container(keyedBy: Key.self) {
             let keys = keyed.allKeys
             if keys.count == 1, let key = keys.first {
@@ -197,11 +204,6 @@ extension Value: Codable {
             self = .list(items)
             return
         }
-        let single = try decoder.singleValueContainer()
-        if single.decodeNil() { self = .null; return }
-        if let b = try? single.decode(Bool.self) { self = .bool(b); return }
-        if let n = try? single.decode(Double.self) { self = .number(n); return }
-        if let s = try? single.decode(String.self) { self = .string(s); return }
         throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a JSON value"))
     }
 
@@ -263,8 +265,11 @@ extension Value {
         case .reference(let ref): return "${\(ref)}"
         case .template(let parts):
             return "\"" + parts.map { part -> String in
-                if case .string(let s) = part { return s }
-                return "${\(part.rendered())}"
+                switch part {
+                case .string(let s): return s
+                case .reference(let ref): return "${\(ref)}"
+                default: return "${\(part.rendered())}"
+                }
             }.joined() + "\""
         }
     }

@@ -198,9 +198,9 @@ public final class SQLiteStateBackend: StateBackend {
                     address: address,
                     provider: try r.decode(String.self, atIndex: 2),
                     id: try r.decode(String.self, atIndex: 3),
-                    inputs: try decodeJSON([String: Value].self, try r.decode(String.self, atIndex: 4), "inputs of \(addressText)"),
-                    outputs: try decodeJSON([String: Value].self, try r.decode(String.self, atIndex: 5), "outputs of \(addressText)"),
-                    dependencies: try decodeJSON([ResourceAddress].self, try r.decode(String.self, atIndex: 6), "dependencies of \(addressText)"),
+                    inputs: try decodeFields(try r.decode(String.self, atIndex: 4), "inputs of \(addressText)"),
+                    outputs: try decodeFields(try r.decode(String.self, atIndex: 5), "outputs of \(addressText)"),
+                    dependencies: try decodeAddresses(try r.decode(String.self, atIndex: 6), "dependencies of \(addressText)"),
                     deposed: try r.decode(Bool.self, atIndex: 1)))
         }
         // SQLite orders by bytes; make the order exactly ResourceAddress's (current before deposed).
@@ -266,8 +266,8 @@ public final class SQLiteStateBackend: StateBackend {
             case .put(let resource, let token, let action):
                 encoded = .put(
                     address: resource.address.description, deposed: resource.deposed, provider: resource.provider,
-                    id: resource.id, inputs: try Self.encodeJSON(resource.inputs),
-                    outputs: try Self.encodeJSON(resource.outputs), deps: try Self.encodeJSON(resource.dependencies),
+                    id: resource.id, inputs: ValueJSON.string(resource.inputs),
+                    outputs: ValueJSON.string(resource.outputs), deps: try Self.encodeJSON(resource.dependencies),
                     intentToken: token, action: action)
             case .remove(let address, let deposed, let action):
                 encoded = .remove(address: address.description, deposed: deposed, action: action)
@@ -623,6 +623,27 @@ public final class SQLiteStateBackend: StateBackend {
 
     static func encodeJSON<T: Encodable>(_ value: T) throws -> String {
         String(decoding: try StrataJSON.encode(value), as: UTF8.self)
+    }
+
+    /// Inputs and outputs: read with the direct Value parser (the hot path of a load).
+    static func decodeFields(_ text: String, _ what: String) throws -> [String: Value] {
+        do {
+            return try ValueJSON.parseObject(text)
+        } catch {
+            throw StateError.storage("cannot read the \(what): \(error). The state file may be damaged; restore it from a backup.")
+        }
+    }
+
+    static func decodeAddresses(_ text: String, _ what: String) throws -> [ResourceAddress] {
+        guard case .list(let items)? = try? ValueJSON.parse(text) else {
+            throw StateError.storage("cannot read the \(what): not a list. The state file may be damaged; restore it from a backup.")
+        }
+        return try items.map { item in
+            guard case .string(let s) = item, let address = ResourceAddress(parsing: s) else {
+                throw StateError.storage("cannot read the \(what): '\(item.rendered())' is not an address")
+            }
+            return address
+        }
     }
 
     static func decodeJSON<T: Decodable>(_ type: T.Type, _ text: String, _ what: String) throws -> T {
