@@ -157,15 +157,23 @@ final class TestStore: Sendable {
 
     func load(_ id: String) throws -> StoredResource? {
         guard let data = try? Data(contentsOf: try url(id)) else { return nil }
-        do {
-            return try JSONDecoder().decode(StoredResource.self, from: data)
-        } catch {
-            throw PluginError(.fatal, "store file for \(id) is unreadable: \(error)")
+        // The direct Value parser: reads are the hot path of a refresh.
+        guard case .map(let fields)? = try? ValueJSON.parse(data),
+            let type = fields["type"]?.stringValue, let storedID = fields["id"]?.stringValue,
+            let outputs = fields["outputs"]?.mapValue
+        else {
+            throw PluginError(.fatal, "store file for \(id) is unreadable: not a stored test_resource")
         }
+        let tags = (fields["tags"]?.mapValue ?? [:]).compactMapValues(\.stringValue)
+        return StoredResource(type: type, id: storedID, token: fields["token"]?.stringValue ?? "", tags: tags, outputs: outputs)
     }
 
     func save(_ resource: StoredResource) throws {
-        let data = try StrataJSON.encode(resource, pretty: true)
+        let record: Value = .map([
+            "type": .string(resource.type), "id": .string(resource.id), "token": .string(resource.token),
+            "tags": .map(resource.tags.mapValues { .string($0) }), "outputs": .map(resource.outputs),
+        ])
+        let data = Data(ValueJSON.string(record).utf8)
         // Written whole then renamed, so a kill never leaves half a file.
         try data.write(to: try url(resource.id), options: .atomic)
     }

@@ -77,7 +77,7 @@ public struct Engine: Sendable {
 
     public func plan(_ manifest: Manifest, directory: URL, options: Planner.Options) async throws -> Plan {
         let key = self.key(for: directory)
-        let snapshot = try await backend.load(key)
+        let snapshot = try await Timings.measure("state: load") { try await backend.load(key) }
         let intents = try await backend.pendingIntents(key)
         var options = options
         options.parallelism = configuration.parallelism

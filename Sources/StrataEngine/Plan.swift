@@ -101,7 +101,7 @@ extension Plan {
         let data: Data
         do { data = try Data(contentsOf: url) } catch { throw PlanError.badPlanFile("\(url.path): \(error.localizedDescription)") }
         let plan: Plan
-        do { plan = try JSONDecoder().decode(Plan.self, from: data) } catch {
+        do { plan = try StrataJSON.decode(Plan.self, from: data) } catch {
             throw PlanError.badPlanFile("\(url.path) is not a Strata plan (\(error))")
         }
         guard plan.version == currentVersion else {

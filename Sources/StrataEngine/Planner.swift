@@ -22,10 +22,10 @@ public struct Planner: Sendable {
                      options: Options, pendingIntents: Int = 0) async throws -> Plan {
         let desired = options.destroy ? [] : manifest.resources
         let providers = Set(desired.map(\.address.provider)).union(snapshot.resources.map(\.provider))
-        let schemas = try await registry.schemas(for: providers)
+        let schemas = try await Timings.measure("plan: start providers") { try await registry.schemas(for: providers) }
 
         if !options.destroy {
-            let problems = Validator(schemas: schemas).validate(manifest).filter { $0.severity == .error }
+            let problems = Timings.measure("plan: validate") { Validator(schemas: schemas).validate(manifest).filter { $0.severity == .error } }
             if !problems.isEmpty { throw PlanError.validation(problems) }
         }
         var notes: [String] = []
@@ -38,7 +38,7 @@ public struct Planner: Sendable {
         var refreshed: [ResourceAddress: ResourceState] = [:]
         var gone: Set<ResourceAddress> = []
         if options.refresh {
-            let results = try await refresh(recorded, parallelism: options.parallelism)
+            let results = try await Timings.measure("plan: refresh") { try await refresh(recorded, parallelism: options.parallelism) }
             for state in recorded {
                 switch results[state.address] {
                 case .some(.some(let outputs)):
@@ -141,7 +141,7 @@ public struct Planner: Sendable {
         if !protected.isEmpty {
             throw PlanError.protected(protected.map(\.address), options.destroy ? "destroyed" : "destroyed or replaced")
         }
-        try await checkChanged(&steps, schemas: schemas, parallelism: options.parallelism)
+        try await Timings.measure("plan: check changed") { try await checkChanged(&steps, schemas: schemas, parallelism: options.parallelism) }
 
         return Plan(version: Plan.currentVersion, key: snapshot.key, stackDirectory: stackDirectory, variables: variables,
                     stateSerial: snapshot.serial, stateLineage: snapshot.lineage, destroy: options.destroy, steps: steps,

@@ -56,7 +56,7 @@ public final class PluginClient: Sendable {
 
     struct ClientState {
         var nextID = 1
-        var pending: [Int: CheckedContinuation<Data, any Error>] = [:]
+        var pending: [Int: CheckedContinuation<Value, any Error>] = [:]
         var dead: String? = nil
     }
 
@@ -98,15 +98,15 @@ public final class PluginClient: Sendable {
     public func call<Params: Encodable & Sendable, Result: Decodable>(
         _ method: PluginMethod, _ params: Params, as: Result.Type, timeout: Double? = nil
     ) async throws -> Result {
-        let data = try await send(method.rawValue, params, timeout: timeout)
+        let message = try await send(method.rawValue, params, timeout: timeout)
         do {
-            return try JSONDecoder().decode(ResponseEnvelope<Result>.self, from: data).result
+            return try ValueDecoding.decode(ResponseEnvelope<Result>.self, from: message).result
         } catch {
             throw PluginCallError.badResponse(provider: name, "\(method.rawValue): \(error)")
         }
     }
 
-    private func send<Params: Encodable & Sendable>(_ method: String, _ params: Params, timeout: Double?) async throws -> Data {
+    private func send<Params: Encodable & Sendable>(_ method: String, _ params: Params, timeout: Double?) async throws -> Value {
         let id = state.withLock { s -> Int in
             defer { s.nextID += 1 }
             return s.nextID
@@ -122,7 +122,7 @@ public final class PluginClient: Sendable {
             }
         }
         defer { timeoutTask?.cancel() }
-        let data = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Data, any Error>) in
+        let data = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Value, any Error>) in
             let deadReason = state.withLock { s -> String? in
                 if let dead = s.dead { return dead }
                 s.pending[id] = continuation
@@ -189,7 +189,7 @@ public final class PluginClient: Sendable {
         let status = process.terminationStatus
         let tail = stderrTail.withLock { $0.suffix(5).joined(separator: " | ") }
         let reason = "exited with status \(status)" + (tail.isEmpty ? "" : ": \(tail)")
-        let waiting = state.withLock { s -> [CheckedContinuation<Data, any Error>] in
+        let waiting = state.withLock { s -> [CheckedContinuation<Value, any Error>] in
             s.dead = reason
             defer { s.pending.removeAll() }
             return Array(s.pending.values)
@@ -199,19 +199,21 @@ public final class PluginClient: Sendable {
         }
     }
 
+    /// Parses a line once and routes it: answers to their callers, notifications to handlers.
     private func dispatch(_ line: Data, decoder: JSONDecoder) {
-        guard let header = try? decoder.decode(RPCHeader.self, from: line) else { return }
-        if let method = header.method {
-            if method == "progress", let note = try? decoder.decode(RPCIncomingRequest<ProgressNotification>.self, from: line) {
+        guard case .map(let message)? = try? ValueJSON.parse(line) else { return }
+        if case .string(let method)? = message["method"] {
+            if method == "progress", let note = try? ValueDecoding.decode(RPCIncomingRequest<ProgressNotification>.self, from: .map(message)) {
                 onProgress?(note.params.id, note.params.message)
             }
             return
         }
-        guard let id = header.id, let continuation = state.withLock({ $0.pending.removeValue(forKey: id) }) else { return }
-        if let error = header.error {
-            continuation.resume(throwing: PluginCallError.plugin(provider: name, error.pluginError))
+        guard let number = message["id"]?.numberValue, let continuation = state.withLock({ $0.pending.removeValue(forKey: Int(number)) }) else { return }
+        if let error = message["error"], error != .null {
+            let object = (try? ValueDecoding.decode(RPCErrorObject.self, from: error)) ?? RPCErrorObject(PluginError(.fatal, "unreadable error: \(error.rendered())"))
+            continuation.resume(throwing: PluginCallError.plugin(provider: name, object.pluginError))
         } else {
-            continuation.resume(returning: line)
+            continuation.resume(returning: .map(message))
         }
     }
 

@@ -57,7 +57,7 @@ public struct StackLoader: Sendable {
 
     public func load(_ request: Request) throws -> Result {
         let sources = try stackSources(request.directory)
-        let key = try cacheKey(sources: sources)
+        let key = try Timings.measure("stack: hash sources") { try cacheKey(sources: sources) }
         let binary = cacheDirectory.appendingPathComponent(key).appendingPathComponent("stack")
         var cached = true
         var compileSeconds = 0.0
@@ -68,7 +68,7 @@ public struct StackLoader: Sendable {
             compileSeconds = Date().timeIntervalSince(start)
         }
         let start = Date()
-        let manifest = try run(binary, request)
+        let manifest = try Timings.measure("stack: run + read manifest") { try run(binary, request) }
         return Result(manifest: manifest, cached: cached, compileSeconds: compileSeconds, runSeconds: Date().timeIntervalSince(start))
     }
 
@@ -143,7 +143,7 @@ public struct StackLoader: Sendable {
         }
         let context = Context(stack: request.stackName, instance: request.instance, variables: request.variables, manifestPath: manifestFile.path)
         let json = String(decoding: try StrataJSON.encode(context), as: UTF8.self)
-        let result = try Subprocess.run(binary, arguments: ["--strata-context", json], workingDirectory: request.directory)
+        let result = try Timings.measure("stack: run program") { try Subprocess.run(binary, arguments: ["--strata-context", json], workingDirectory: request.directory) }
         guard result.status == 0 else {
             throw StackLoadError.programFailed(status: result.status, output: result.stderr)
         }

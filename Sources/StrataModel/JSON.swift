@@ -12,7 +12,9 @@ public enum StrataJSON {
         try encoder(pretty: pretty).encode(value)
     }
 
+    /// Decodes through `ValueJSON` and `ValueDecoding` (dates as seconds since 2001, as
+    /// `JSONEncoder` writes them by default).
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
-        try JSONDecoder().decode(type, from: data)
+        try ValueDecoding.decode(type, from: data)
     }
 }

@@ -174,6 +174,10 @@ extension Value: Codable {
     }
 
     public init(from decoder: any Decoder) throws {
+        if let tree = decoder as? TreeDecoder {
+            self = tree.value
+            return
+        }
         // Scalars first, most common first: a failed attempt throws, and throwing is the cost.
         if let single = try? decoder.singleValueContainer() {
             if single.decodeNil() { self = .null; return }

@@ -74,7 +74,6 @@ public enum PluginServer {
     final class Server<P: Provider>: @unchecked Sendable {
         let provider: P
         let output: WireOutput
-        let decoder = JSONDecoder()
         private let lock = NSLock()
         private var tasks: [Int: Task<Void, Never>] = [:]
         private let group = DispatchGroup()
@@ -87,15 +86,15 @@ public enum PluginServer {
         func run() {
             while let line = readLine(strippingNewline: true) {
                 if line.isEmpty { continue }
-                let data = Data(line.utf8)
-                guard let header = try? decoder.decode(RPCHeader.self, from: data), let method = header.method else {
+                // Parsed once; the handler decodes its typed params from the tree.
+                guard case .map(let fields)? = try? ValueJSON.parse(line), case .string(let method)? = fields["method"] else {
                     var error = RPCErrorObject(PluginError(.invalid, "parse error: not a JSON-RPC message"))
                     error.code = -32700
                     output.send(NullIDFailure(error: error))
                     continue
                 }
                 if method == "cancel" {
-                    if let note = try? decoder.decode(RPCIncomingRequest<CancelNotification>.self, from: data) {
+                    if let note = try? ValueDecoding.decode(RPCIncomingRequest<CancelNotification>.self, from: .map(fields)) {
                         lock.lock()
                         let task = tasks[note.params.id]
                         lock.unlock()
@@ -105,10 +104,12 @@ public enum PluginServer {
                 }
                 if method == "shutdown" {
                     group.wait()
-                    if let id = header.id { output.send(RPCResult(id: id, result: EmptyResponse())) }
+                    if let id = fields["id"]?.numberValue { output.send(RPCResult(id: Int(id), result: EmptyResponse())) }
                     return
                 }
-                guard let id = header.id else { continue }
+                guard let number = fields["id"]?.numberValue else { continue }
+                let id = Int(number)
+                let data = Value.map(fields)
                 group.enter()
                 let task = Task {
                     await self.handle(id: id, method: method, data: data)
@@ -126,7 +127,7 @@ public enum PluginServer {
             group.leave()
         }
 
-        func handle(id: Int, method: String, data: Data) async {
+        func handle(id: Int, method: String, data: Value) async {
             do {
                 let progress = ProgressReporter(requestID: id, output: output)
                 switch PluginMethod(rawValue: method) {
@@ -190,8 +191,8 @@ public enum PluginServer {
             }
         }
 
-        func decode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> RPCIncomingRequest<T> {
-            try decoder.decode(RPCIncomingRequest<T>.self, from: data)
+        func decode<T: Decodable>(_ type: T.Type, _ data: Value) throws -> RPCIncomingRequest<T> {
+            try ValueDecoding.decode(RPCIncomingRequest<T>.self, from: data)
         }
 
         func reply<T: Codable & Sendable>(_ id: Int, _ result: T) {
