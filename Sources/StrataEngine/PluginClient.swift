@@ -49,7 +49,6 @@ public final class PluginClient: Sendable {
     private let input: FileHandle
     private let writeLock = Mutex(())
     private let state = Mutex(ClientState())
-    private let encoder = WireCoding.encoder()
     private let stderrTail = Mutex([String]())
     /// Called with (request id, message) for `progress` notifications.
     private let onProgress: (@Sendable (Int, String) -> Void)?
@@ -62,6 +61,7 @@ public final class PluginClient: Sendable {
 
     public init(name: String, executable: URL, environment: [String: String], workingDirectory: URL,
                 onProgress: (@Sendable (Int, String) -> Void)? = nil) throws {
+        _ = PluginClient.ignoreBrokenPipes
         self.name = name
         self.executable = executable
         self.onProgress = onProgress
@@ -89,6 +89,10 @@ public final class PluginClient: Sendable {
         errorReader.start()
     }
 
+    /// A plugin that dies leaves a pipe with no reader: writing to it must be an error
+    /// (EPIPE, failing that call), not a SIGPIPE that kills strata.
+    private static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
+
     public var pid: Int32 { process.processIdentifier }
 
     /// False once the process has exited.
@@ -111,7 +115,7 @@ public final class PluginClient: Sendable {
             defer { s.nextID += 1 }
             return s.nextID
         }
-        var line = try encoder.encode(RPCRequest(id: id, method: method, params: params))
+        var line = try ValueEncoding.data(RPCRequest(id: id, method: method, params: params))
         line.append(0x0A)
         let timeoutTask: Task<Void, Never>? = timeout.map { seconds in
             Task { [self] in
@@ -141,7 +145,7 @@ public final class PluginClient: Sendable {
 
     /// Sends a notification (no answer expected).
     public func notify<Params: Encodable & Sendable>(_ method: String, _ params: Params) {
-        guard var line = try? encoder.encode(RPCRequest(id: nil, method: method, params: params)) else { return }
+        guard var line = try? ValueEncoding.data(RPCRequest(id: nil, method: method, params: params)) else { return }
         line.append(0x0A)
         _ = write(line)
     }

@@ -8,8 +8,10 @@ public enum StrataJSON {
         return encoder
     }
 
+    /// Compact JSON goes through `ValueEncoding` and `ValueJSON` (fast, sorted keys);
+    /// pretty JSON, for people, through `JSONEncoder`.
     public static func encode<T: Encodable>(_ value: T, pretty: Bool = false) throws -> Data {
-        try encoder(pretty: pretty).encode(value)
+        pretty ? try encoder(pretty: true).encode(value) : try ValueEncoding.data(value)
     }
 
     /// Decodes through `ValueJSON` and `ValueDecoding` (dates as seconds since 2001, as

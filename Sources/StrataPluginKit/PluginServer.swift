@@ -26,14 +26,13 @@ public struct ProgressReporter: Sendable {
 public final class WireOutput: @unchecked Sendable {
     private let lock = NSLock()
     private let fd: Int32
-    private let encoder = WireCoding.encoder()
 
     public init(fd: Int32) { self.fd = fd }
 
     public func send<T: Encodable>(_ message: T) {
         lock.lock()
         defer { lock.unlock() }
-        guard var data = try? encoder.encode(message) else { return }
+        guard var data = try? ValueEncoding.data(message) else { return }
         data.append(0x0A)
         data.withUnsafeBytes { raw in
             var offset = 0
