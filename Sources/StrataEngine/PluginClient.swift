@@ -250,8 +250,8 @@ public final class PluginClient: Sendable {
             _ = try? await send("shutdown", EmptyResponse(), timeout: 5)
         }
         try? input.close()
-        for _ in 0..<100 where process.isRunning {
-            try? await Task.sleep(nanoseconds: 10_000_000)
+        for _ in 0..<1000 where process.isRunning {
+            try? await Task.sleep(nanoseconds: 1_000_000)
         }
         if process.isRunning { process.terminate() }
     }

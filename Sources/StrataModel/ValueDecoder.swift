@@ -9,15 +9,35 @@ public enum ValueDecoding {
     }
 
     public static func decode<T: Decodable>(_ type: T.Type, from value: Value) throws -> T {
-        if T.self == Value.self, let v = value as? T { return v }
-        return try T(from: TreeDecoder(value: value, codingPath: []))
+        if T.self == Value.self { return unsafeBitCast(value, to: T.self) }
+        return try T(from: TreeDecoder(value: value, path: nil))
+    }
+}
+
+/// Where a decoder is in the tree, built only when an error needs it.
+final class PathNode {
+    let key: any CodingKey
+    let parent: PathNode?
+    init(_ key: any CodingKey, _ parent: PathNode?) {
+        self.key = key
+        self.parent = parent
+    }
+    var keys: [any CodingKey] {
+        var out: [any CodingKey] = []
+        var node: PathNode? = self
+        while let n = node {
+            out.append(n.key)
+            node = n.parent
+        }
+        return out.reversed()
     }
 }
 
 /// A `Decoder` over a `Value` tree.
 struct TreeDecoder: Decoder {
     let value: Value
-    let codingPath: [any CodingKey]
+    let path: PathNode?
+    var codingPath: [any CodingKey] { path?.keys ?? [] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func mismatch(_ expected: String) -> DecodingError {
@@ -26,12 +46,12 @@ struct TreeDecoder: Decoder {
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard case .map(let fields) = value else { throw mismatch("an object") }
-        return KeyedDecodingContainer(KeyedTree<Key>(fields: fields, codingPath: codingPath))
+        return KeyedDecodingContainer(KeyedTree<Key>(fields: fields, path: path))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
         guard case .list(let items) = value else { throw mismatch("an array") }
-        return UnkeyedTree(items: items, codingPath: codingPath)
+        return UnkeyedTree(items: items, path: path)
     }
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer { SingleTree(decoder: self) }
@@ -42,6 +62,10 @@ struct AnyKey: CodingKey {
     var intValue: Int?
     init(_ s: String) { stringValue = s }
     init?(stringValue: String) { self.stringValue = stringValue }
+    init(index: Int) {
+        stringValue = String(index)
+        intValue = index
+    }
     init?(intValue: Int) {
         self.stringValue = String(intValue)
         self.intValue = intValue
@@ -50,7 +74,8 @@ struct AnyKey: CodingKey {
 
 struct KeyedTree<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let fields: [String: Value]
-    let codingPath: [any CodingKey]
+    let path: PathNode?
+    var codingPath: [any CodingKey] { path?.keys ?? [] }
     var allKeys: [Key] { fields.keys.compactMap { Key(stringValue: $0) } }
 
     func contains(_ key: Key) -> Bool { fields[key.stringValue] != nil }
@@ -59,7 +84,7 @@ struct KeyedTree<Key: CodingKey>: KeyedDecodingContainerProtocol {
         guard let value = fields[key.stringValue] else {
             throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "no value for '\(key.stringValue)'"))
         }
-        return TreeDecoder(value: value, codingPath: codingPath + [key])
+        return TreeDecoder(value: value, path: PathNode(key, path))
     }
 
     func decodeNil(forKey key: Key) throws -> Bool {
@@ -69,14 +94,14 @@ struct KeyedTree<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         let decoder = try child(key)
-        if T.self == Value.self, let v = decoder.value as? T { return v }
+        if T.self == Value.self { return unsafeBitCast(decoder.value, to: T.self) }
         return try T(from: decoder)
     }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
         guard let value = fields[key.stringValue], value != .null else { return nil }
-        if T.self == Value.self, let v = value as? T { return v }
-        return try T(from: TreeDecoder(value: value, codingPath: codingPath + [key]))
+        if T.self == Value.self { return unsafeBitCast(value, to: T.self) }
+        return try T(from: TreeDecoder(value: value, path: PathNode(key, path)))
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
@@ -84,13 +109,14 @@ struct KeyedTree<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer { try child(key).unkeyedContainer() }
-    func superDecoder() throws -> any Decoder { TreeDecoder(value: .map(fields), codingPath: codingPath) }
+    func superDecoder() throws -> any Decoder { TreeDecoder(value: .map(fields), path: path) }
     func superDecoder(forKey key: Key) throws -> any Decoder { try child(key) }
 }
 
 struct UnkeyedTree: UnkeyedDecodingContainer {
     let items: [Value]
-    let codingPath: [any CodingKey]
+    let path: PathNode?
+    var codingPath: [any CodingKey] { path?.keys ?? [] }
     var currentIndex = 0
     var count: Int? { items.count }
     var isAtEnd: Bool { currentIndex >= items.count }
@@ -100,7 +126,7 @@ struct UnkeyedTree: UnkeyedDecodingContainer {
             throw DecodingError.valueNotFound(Any.self, .init(codingPath: codingPath, debugDescription: "array ended"))
         }
         defer { currentIndex += 1 }
-        return TreeDecoder(value: items[currentIndex], codingPath: codingPath + [AnyKey(intValue: currentIndex)!])
+        return TreeDecoder(value: items[currentIndex], path: PathNode(AnyKey(index: currentIndex), path))
     }
 
     mutating func decodeNil() throws -> Bool {
@@ -111,7 +137,7 @@ struct UnkeyedTree: UnkeyedDecodingContainer {
 
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
         let decoder = try next()
-        if T.self == Value.self, let v = decoder.value as? T { return v }
+        if T.self == Value.self { return unsafeBitCast(decoder.value, to: T.self) }
         return try T(from: decoder)
     }
 
@@ -157,7 +183,7 @@ struct SingleTree: SingleValueDecodingContainer {
     func decode(_ type: UInt32.Type) throws -> UInt32 { try integer(type) }
     func decode(_ type: UInt64.Type) throws -> UInt64 { try integer(type) }
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        if T.self == Value.self, let v = value as? T { return v }
+        if T.self == Value.self { return unsafeBitCast(value, to: T.self) }
         return try T(from: decoder)
     }
 }

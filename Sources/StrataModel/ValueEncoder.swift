@@ -4,14 +4,14 @@ import Foundation
 /// keys: the fast twin of `ValueDecoding` (a `Value` inside is taken whole).
 public enum ValueEncoding {
     public static func value<T: Encodable>(_ item: T) throws -> Value {
-        if let v = item as? Value { return v }
+        if T.self == Value.self { return unsafeBitCast(item, to: Value.self) }
         let root = TreeEncoder.Box(.null)
         try item.encode(to: TreeEncoder(box: root, codingPath: []))
         return root.resolve()
     }
 
     public static func data<T: Encodable>(_ item: T) throws -> Data {
-        Data(ValueJSON.string(try value(item)).utf8)
+        ValueJSON.data(try value(item))
     }
 }
 
@@ -49,8 +49,8 @@ struct TreeEncoder: Encoder {
     func singleValueContainer() -> any SingleValueEncodingContainer { SingleTreeEncoder(box: box, codingPath: codingPath) }
 
     static func encode<T: Encodable>(_ item: T, into box: Box, codingPath: [any CodingKey]) throws {
-        if let v = item as? Value {
-            box.value = v
+        if T.self == Value.self {
+            box.value = unsafeBitCast(item, to: Value.self)
             return
         }
         try item.encode(to: TreeEncoder(box: box, codingPath: codingPath))

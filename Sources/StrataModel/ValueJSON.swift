@@ -34,69 +34,97 @@ public enum ValueJSON {
     }
 
     public static func string(_ value: Value) -> String {
-        var out = ""
-        write(value, to: &out)
-        return out
+        String(decoding: bytes(value), as: UTF8.self)
     }
 
     public static func string(_ fields: [String: Value]) -> String { string(.map(fields)) }
 
-    static func write(_ value: Value, to out: inout String) {
+    /// The JSON text as UTF-8 bytes.
+    public static func bytes(_ value: Value) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        write(value, to: &out)
+        return out
+    }
+
+    public static func data(_ value: Value) -> Data { Data(bytes(value)) }
+
+    static func append(_ text: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    static func write(_ value: Value, to out: inout [UInt8]) {
         switch value {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
+        case .null: append("null", to: &out)
+        case .bool(let b): b ? append("true", to: &out) : append("false", to: &out)
         case .number(let n):
-            if n.rounded() == n, abs(n) < 9.0e15 { out += String(Int64(n)) }
-            else if n.isFinite { out += "\(n)" }
-            else { out += "null" }
+            if n.rounded() == n, abs(n) < 9.0e15 { out.append(contentsOf: String(Int64(n)).utf8) }
+            else if n.isFinite { out.append(contentsOf: "\(n)".utf8) }
+            else { append("null", to: &out) }
         case .string(let s): writeString(s, to: &out)
         case .list(let items):
-            out += "["
-            for (i, item) in items.enumerated() {
-                if i > 0 { out += "," }
+            out.append(UInt8(ascii: "["))
+            var first = true
+            for item in items {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
                 write(item, to: &out)
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .map(let fields):
-            out += "{"
-            for (i, key) in fields.keys.sorted().enumerated() {
-                if i > 0 { out += "," }
+            out.append(UInt8(ascii: "{"))
+            var first = true
+            for key in fields.keys.sorted() {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
                 writeString(key, to: &out)
-                out += ":"
+                out.append(UInt8(ascii: ":"))
                 write(fields[key]!, to: &out)
             }
-            out += "}"
-        case .unknown: out += "{\"$unknown\":true}"
+            out.append(UInt8(ascii: "}"))
+        case .unknown: append("{\"$unknown\":true}", to: &out)
         case .secret(let inner):
-            out += "{\"$secret\":"
+            append("{\"$secret\":", to: &out)
             write(inner, to: &out)
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         case .reference(let ref):
-            out += "{\"$ref\":"
+            append("{\"$ref\":", to: &out)
             writeString(ref.description, to: &out)
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         case .template(let parts):
-            out += "{\"$template\":"
+            append("{\"$template\":", to: &out)
             write(.list(parts), to: &out)
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
     }
 
-    static func writeString(_ s: String, to out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
+    static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    static func writeString(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var s = s
+        s.withUTF8 { utf8 in
+            var runStart = 0
+            for i in 0..<utf8.count {
+                let c = utf8[i]
+                guard c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") else { continue }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
+                runStart = i + 1
+                switch c {
+                case UInt8(ascii: "\""): append("\\\"", to: &out)
+                case UInt8(ascii: "\\"): append("\\\\", to: &out)
+                case 0x0A: append("\\n", to: &out)
+                case 0x0D: append("\\r", to: &out)
+                case 0x09: append("\\t", to: &out)
+                default:
+                    append("\\u00", to: &out)
+                    out.append(hexDigits[Int(c >> 4)])
+                    out.append(hexDigits[Int(c & 0xF)])
+                }
             }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
         }
-        out += "\""
+        out.append(UInt8(ascii: "\""))
     }
 
     struct Parser {
