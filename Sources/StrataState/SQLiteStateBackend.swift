@@ -61,7 +61,9 @@ public final class SQLiteStateBackend: StateBackend {
     }
 
     /// Closes the database connections. Later calls fail.
+    /// Folds the write-ahead log back into the file (and empties it), then closes.
     public func close() throws {
+        _ = try? pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
         do { try pool.close() } catch { throw mapError(error, "closing") }
     }
 
