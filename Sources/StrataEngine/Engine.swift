@@ -123,7 +123,7 @@ public struct Engine: Sendable {
             throw PlanError.stale(planSerial: plan.stateSerial, stateSerial: snapshot.serial)
         }
         let executor = Executor(registry: registry, backend: backend, parallelism: configuration.parallelism, interrupt: interrupt, observer: observer)
-        return try await executor.apply(plan)
+        return try await executor.apply(plan, recordedOutputs: snapshot.outputs)
     }
 
     /// Runs `body` holding the instance's lock, renewing its lease while it runs.
@@ -154,5 +154,50 @@ public struct Engine: Sendable {
         await registry.shutdownAll()
         // Closing the SQLite file folds its write-ahead log back in, so no -wal is left behind.
         if let sqlite = backend as? SQLiteStateBackend { try? sqlite.close() }
+    }
+}
+
+extension Engine {
+    /// Brings an existing resource under management: asks its provider for it by id and
+    /// records it at `address` (which the stack should declare). Must hold the lock.
+    public func importResource(_ address: ResourceAddress, id: String, manifest: Manifest, key: InstanceKey) async throws -> ResourceState {
+        let snapshot = try await backend.load(key)
+        if snapshot.resources.contains(where: { $0.address == address && !$0.deposed }) {
+            throw ImportError.alreadyManaged(address)
+        }
+        guard let declared = manifest.resources.first(where: { $0.address == address }) else {
+            throw ImportError.notDeclared(address, manifest.resources.filter { $0.type == address.type }.map(\.address))
+        }
+        let handle = try await registry.provider(address.provider)
+        guard handle.schema.resources[address.type] != nil else {
+            throw ImportError.unknownType(address.type, handle.name)
+        }
+        let response = try await Retry.run(handle) {
+            try await handle.client.call(.importResource, ImportRequest(type: address.type, id: id), as: ImportResponse.self, timeout: registry.callTimeout)
+        }
+        let schema = handle.schema.resources[address.type]
+        let state = ResourceState(address: address, provider: address.provider, id: id,
+                                  inputs: Planner.markSecrets(response.inputs, schema: schema),
+                                  outputs: Planner.markSecrets(response.outputs, schema: schema),
+                                  dependencies: declared.dependencies)
+        try await backend.write(key, .put(state, intentToken: nil, action: "import"))
+        return state
+    }
+}
+
+public enum ImportError: Error, Sendable, CustomStringConvertible {
+    case alreadyManaged(ResourceAddress)
+    case notDeclared(ResourceAddress, [ResourceAddress])
+    case unknownType(String, String)
+
+    public var description: String {
+        switch self {
+        case .alreadyManaged(let address):
+            return "\(address) is already in the state; `strata state rm` it first to import another resource there"
+        case .notDeclared(let address, let candidates):
+            let hint = candidates.isEmpty ? "" : " (the stack declares: \(candidates.map(\.description).joined(separator: ", ")))"
+            return "\(address) is not declared in the stack: declare it first, then import\(hint)"
+        case .unknownType(let type, let provider): return "provider \(provider) has no resource type \(type)"
+        }
     }
 }

@@ -20,7 +20,9 @@ public struct Executor: Sendable {
         self.observer = observer
     }
 
-    public func apply(_ plan: Plan) async throws -> ApplyReport {
+    /// Applies `plan`; `recordedOutputs` are the outputs in the state now (written again only
+    /// when they change, so a no-change apply leaves the serial alone).
+    public func apply(_ plan: Plan, recordedOutputs: [String: ManifestOutput] = [:]) async throws -> ApplyReport {
         let started = Date()
         let graph = try OperationGraph(plan: plan)
         var known: [ResourceAddress: [String: Value]] = [:]
@@ -105,7 +107,7 @@ public struct Executor: Sendable {
                 let value = resolver.resolve(output.value)
                 if value.isKnown { outputsWritten[name] = ManifestOutput(value: value, secret: output.secret || value.containsSecret) }
             }
-            if plan.destroy || !outputsWritten.isEmpty || !plan.outputs.isEmpty {
+            if outputsWritten != recordedOutputs {
                 try await backend.write(plan.key, .outputs(outputsWritten))
             }
         }

@@ -29,6 +29,18 @@ import Testing
         #expect(creates.first == "create test_resource.chain_a", "\(creates)")
     }
 
+    @Test func aNoChangeApplyWritesNothing() throws {
+        let cli = try StrataCLI()
+        defer { cli.remove() }
+        let demo = StrataCLI.packageRoot.appendingPathComponent("Stacks/Demo").path
+        #expect(try cli.run(["apply", demo, "--auto-approve"]).status == 0)
+        let before = try history(cli, demo).count
+        let again = try cli.run(["apply", demo, "--auto-approve"])
+        #expect(again.status == 0, "\(again.output)")
+        #expect(again.stdout.contains("No changes."))
+        #expect(try history(cli, demo).count == before, "the serial did not move")
+    }
+
     @Test func aFailureSkipsItsDependentsAndIndependentBranchesGoOn() throws {
         let cli = try StrataCLI()
         defer { cli.remove() }
@@ -136,6 +148,30 @@ import Testing
         #expect(try cli.run(["state", "list", stack]).stdout == "test_resource.renamed\n")
         let history = try self.history(cli, stack)
         #expect(history.suffix(2) == ["state rm test_resource.l0_0", "move test_resource.l0_1 -> test_resource.renamed test_resource.l0_1"], "\(history)")
+    }
+
+    @Test func anImportedResourcePlansWithNoChanges() throws {
+        let cli = try StrataCLI()
+        defer { cli.remove() }
+        let stack = try cli.writeStack("Import", ["main.swift": layeredStack(width: 2, layers: 2, latencyMs: 0)])
+        #expect(try cli.run(["apply", stack, "--auto-approve"]).status == 0)
+        let show = try cli.run(["state", "show", stack, "test_resource.l1_0", "--json"])
+        let json = try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any]
+        let id = try #require(json?["id"] as? String)
+        #expect(try cli.run(["state", "rm", stack, "test_resource.l1_0"]).status == 0)
+        #expect(try cli.run(["plan", stack, "--detailed-exitcode"]).status == 2, "forgotten: the plan wants to create it")
+
+        let imported = try cli.run(["import", stack, "test_resource.l1_0", id])
+        #expect(imported.status == 0, "\(imported.output)")
+        let plan = try cli.run(["plan", stack, "--detailed-exitcode"])
+        #expect(plan.status == 0, "\(plan.output)")
+        #expect(cli.storedIDs().count == 4)
+
+        let twice = try cli.run(["import", stack, "test_resource.l1_0", id])
+        #expect(twice.status == 1)
+        #expect(twice.stderr.contains("is already in the state"), "\(twice.output)")
+        let undeclared = try cli.run(["import", stack, "test_resource.nope", id])
+        #expect(undeclared.stderr.contains("is not declared in the stack"), "\(undeclared.output)")
     }
 
     @Test func aSecondApplyWaitsForTheLockThenFailsNamingTheHolder() throws {
