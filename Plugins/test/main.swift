@@ -12,6 +12,8 @@ struct TestProvider: Provider {
     let name = "test"
     let version = "0.1.0"
     let store: TestStore
+    /// `STRATA_TEST_MAX_PARALLELISM`: the limit this plugin declares (tests of per-provider limits).
+    let maxParallelism: Int?
 
     var resources: [String: ResourceSchema] {
         [
@@ -49,6 +51,8 @@ struct TestProvider: Provider {
 
     func create(_ request: CreateRequest, progress: ProgressReporter) async throws -> CreateResponse {
         let inputs = request.inputs
+        store.callStarted()
+        defer { store.callEnded() }
         try await pause(inputs["latencyMs"])
         try failIfAsked(inputs, "create")
         let id = TestStore.id(forToken: request.token)
@@ -191,12 +195,46 @@ final class TestStore: Sendable {
         }
     }
 
+    private let inFlight = InFlight()
+
+    /// Tracks creates in flight; the most seen at once is kept in `<store>/.max-in-flight`
+    /// so tests can check a concurrency limit was honoured.
+    func callStarted() {
+        if let max = inFlight.start() {
+            try? String(max).write(to: directory.appendingPathComponent(".max-in-flight"), atomically: true, encoding: .utf8)
+        }
+    }
+
+    func callEnded() { inFlight.end() }
+
     func countCreate() {
         let n = creates.increment()
         if let limit = crashAfterCreates, n >= limit {
             FileHandle.standardError.write(Data("strata-provider-test: crashing after \(n) creates, as asked\n".utf8))
             exit(3)
         }
+    }
+}
+
+final class InFlight: @unchecked Sendable {
+    private let lock = NSLock()
+    private var now = 0
+    private var most = 0
+
+    /// The new maximum, when this start set one.
+    func start() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        now += 1
+        guard now > most else { return nil }
+        most = now
+        return most
+    }
+
+    func end() {
+        lock.lock()
+        defer { lock.unlock() }
+        now -= 1
     }
 }
 
@@ -217,7 +255,7 @@ do {
     let store = try TestStore(
         directory: URL(fileURLWithPath: storePath),
         crashAfterCreates: environment["STRATA_TEST_CRASH_AFTER_CREATES"].flatMap { Int($0) })
-    PluginServer.main(TestProvider(store: store))
+    PluginServer.main(TestProvider(store: store, maxParallelism: environment["STRATA_TEST_MAX_PARALLELISM"].flatMap { Int($0) }))
 } catch {
     FileHandle.standardError.write(Data("strata-provider-test: cannot use store \(storePath): \(error)\n".utf8))
     exit(1)

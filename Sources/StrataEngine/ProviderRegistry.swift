@@ -192,10 +192,4 @@ public actor AsyncLimiter {
             inUse -= 1
         }
     }
-
-    public func run<T: Sendable>(_ body: @Sendable () async throws -> T) async rethrows -> T {
-        await acquire()
-        defer { Task { await self.release() } }
-        return try await body()
-    }
 }

@@ -41,6 +41,21 @@ import Testing
         #expect(try history(cli, demo).count == before, "the serial did not move")
     }
 
+    @Test func theLimitAPluginDeclaresIsHonoured() throws {
+        let cli = try StrataCLI()
+        defer { cli.remove() }
+        let stack = try cli.writeStack("Limited", ["main.swift": layeredStack(width: 8, layers: 1, latencyMs: 100)])
+        let limited = try cli.run(["apply", stack, "--auto-approve", "--parallelism", "8"], environment: ["STRATA_TEST_MAX_PARALLELISM": "2"])
+        #expect(limited.status == 0, "\(limited.output)")
+        let most = try String(contentsOf: cli.store.appendingPathComponent(".max-in-flight"), encoding: .utf8)
+        #expect(most == "2", "at most 2 creates at once (saw \(most))")
+        #expect(try cli.run(["destroy", stack, "--auto-approve"]).status == 0)
+        let unlimited = try cli.run(["apply", stack, "--auto-approve", "--parallelism", "8"])
+        #expect(unlimited.status == 0)
+        let seen = try String(contentsOf: cli.store.appendingPathComponent(".max-in-flight"), encoding: .utf8)
+        #expect(Int(seen) ?? 0 > 2, "without the limit more run at once (saw \(seen))")
+    }
+
     @Test func aFailureSkipsItsDependentsAndIndependentBranchesGoOn() throws {
         let cli = try StrataCLI()
         defer { cli.remove() }
@@ -193,6 +208,9 @@ import Testing
         usleep(700_000)
         kill(victim.processIdentifier, SIGKILL)
         victim.waitUntilExit()
+        let unlock = try cli.run(["force-unlock", stack])
+        #expect(unlock.stdout.contains("Unlocked locked/default (it was held: destroy by"), "\(unlock.output)")
+        #expect(try cli.run(["force-unlock", stack]).stdout.contains("was not locked"))
         let next = try cli.run(["apply", stack, "--auto-approve"])
         #expect(next.status == 0, "\(next.output)")
     }
