@@ -104,6 +104,19 @@ struct TestProvider: Provider {
         return RecoverResponse(found: true, id: id, outputs: stored.outputs)
     }
 
+    /// Scans the store for files of this type whose tags include every tag asked for.
+    func discover(_ request: DiscoverRequest) async throws -> DiscoverResponse {
+        var found: [DiscoveredResource] = []
+        for id in try store.ids() {
+            // A file that vanished or is not a stored resource is not ours to report.
+            guard let stored = try? store.load(id), stored.type == request.type,
+                request.tags.allSatisfy({ stored.tags[$0.key] == $0.value })
+            else { continue }
+            found.append(DiscoveredResource(id: stored.id, outputs: stored.outputs, tags: stored.tags))
+        }
+        return DiscoverResponse(resources: found.sorted { $0.id < $1.id })
+    }
+
     private func attributes(id: String, inputs: [String: Value]) -> [String: Value] {
         var outputs = inputs
         outputs["id"] = .string(id)
@@ -182,6 +195,17 @@ final class TestStore: Sendable {
         try data.write(to: try url(resource.id), options: .atomic)
     }
 
+    /// The ids of every stored resource, sorted.
+    func ids() throws -> [String] {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        } catch {
+            throw PluginError(.retryable, "cannot list the store \(directory.path): \(error.localizedDescription)")
+        }
+        return names.filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
+    }
+
     func remove(_ id: String) throws -> Bool {
         do {
             try FileManager.default.removeItem(at: try url(id))
@@ -200,9 +224,8 @@ final class TestStore: Sendable {
     /// Tracks creates in flight; the most seen at once is kept in `<store>/.max-in-flight`
     /// so tests can check a concurrency limit was honoured.
     func callStarted() {
-        if let max = inFlight.start() {
-            try? String(max).write(to: directory.appendingPathComponent(".max-in-flight"), atomically: true, encoding: .utf8)
-        }
+        let file = directory.appendingPathComponent(".max-in-flight")
+        inFlight.start { max in try? String(max).write(to: file, atomically: true, encoding: .utf8) }
     }
 
     func callEnded() { inFlight.end() }
@@ -221,14 +244,14 @@ final class InFlight: @unchecked Sendable {
     private var now = 0
     private var most = 0
 
-    /// The new maximum, when this start set one.
-    func start() -> Int? {
+    /// Counts a start; `onNewMaximum` runs under the lock, so records land in order.
+    func start(onNewMaximum: (Int) -> Void) {
         lock.lock()
         defer { lock.unlock() }
         now += 1
-        guard now > most else { return nil }
+        guard now > most else { return }
         most = now
-        return most
+        onNewMaximum(most)
     }
 
     func end() {

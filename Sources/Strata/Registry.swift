@@ -18,6 +18,7 @@ final class Registry: @unchecked Sendable {
     private var diagnostics: [Diagnostic] = []
     private var scope: [String] = []
     private var usedVariables: Set<String> = []
+    private var moves: [Move] = []
 
     init(context: StackContext) { self.context = context }
 
@@ -58,6 +59,20 @@ final class Registry: @unchecked Sendable {
         diagnostics.append(diagnostic)
     }
 
+    func addMove(from text: String, to address: ResourceAddress, location: SourceLocation) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let from = ResourceAddress(parsing: text) else {
+            diagnostics.append(Diagnostic(.error, "moved(from: \"\(text)\"): not a resource address (type.name)", address: address.description, location: location))
+            return
+        }
+        guard from.type == address.type else {
+            diagnostics.append(Diagnostic(.error, "moved(from: \"\(text)\"): a resource cannot change type (\(from.type) → \(address.type))", address: address.description, location: location))
+            return
+        }
+        moves.append(Move(from: from, to: address, location: location))
+    }
+
     func noteVariable(_ name: String) {
         lock.lock()
         defer { lock.unlock() }
@@ -86,7 +101,7 @@ final class Registry: @unchecked Sendable {
         return Manifest(
             stack: context.stack, instance: context.instance,
             resources: resources.map { $0.manifestResource() },
-            outputs: outputs, diagnostics: all)
+            outputs: outputs, diagnostics: all, moves: moves)
     }
 
     func writeManifest() {

@@ -59,6 +59,15 @@ open class Resource {
         return self
     }
 
+    /// This resource used to be declared at `address` (renamed, or moved into a component):
+    /// the state follows it, nothing is destroyed or created. Keep it until every instance
+    /// of the stack has been applied once.
+    @discardableResult
+    public func moved(from address: String, file: String = #filePath, line: Int = #line) -> Self {
+        Registry.shared.addMove(from: address, to: self.address, location: SourceLocation(file: file, line: line))
+        return self
+    }
+
     /// On replacement, create the new one before deleting the old one.
     @discardableResult
     public func createBeforeDestroy(_ on: Bool = true) -> Self {
@@ -70,6 +79,11 @@ open class Resource {
         ManifestResource(address: address, inputs: inputs, options: options, location: location)
     }
 }
+
+/// The name of one of several resources made in a loop, keyed by the author's key:
+/// `TestResource(keyed("subnet", zone))` is `test_resource.subnet["us-east-1a"]`. Removing one
+/// key never renames (and so never replaces) the others.
+public func keyed(_ base: String, _ key: String) -> String { ResourceAddress.keyed(base, key) }
 
 /// A resource of any type, for providers without a typed Swift module (e.g. a plugin written
 /// in another language). Inputs are plain values; attributes are read with `attribute(_:)`.

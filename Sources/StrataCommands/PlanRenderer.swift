@@ -11,7 +11,7 @@ struct PlanRenderer {
     func render(_ plan: Plan) -> String {
         var out = ""
         for note in plan.notes { out += style.yellow("Note: ") + note + "\n" }
-        let changes = plan.steps.filter { $0.action != .noop }.sorted { $0.address < $1.address }
+        let changes = plan.steps.filter { $0.action != .noop || $0.movedFrom != nil }.sorted { $0.address < $1.address }
         if changes.isEmpty {
             out += style.green("No changes.") + " The infrastructure matches the stack (\(plan.steps.count) resources).\n"
             return out
@@ -33,13 +33,14 @@ struct PlanRenderer {
         case .update: return style.yellow("~")
         case .replace: return style.red("-") + "/" + style.green("+")
         case .delete: return style.red("-")
-        case .noop: return " "
+        case .noop: return style.cyan(">")
         }
     }
 
     func header(_ step: PlannedStep) -> String {
         var line = "  \(symbol(step.action)) \(style.bold(step.address.description))"
         if step.deposed { line += style.dim(" (deposed copy)") }
+        if let from = step.movedFrom { line += style.cyan(" (moved from \(from))") }
         if step.action == .replace {
             line += step.createBeforeDestroy ? style.dim(" (create before destroy)") : ""
         }
@@ -72,7 +73,9 @@ struct PlanRenderer {
     }
 
     func summary(_ plan: Plan) -> String {
-        let counts = "\(plan.count(.create)) to create, \(plan.count(.update)) to update, \(plan.count(.replace)) to replace, \(plan.count(.delete)) to delete"
+        var counts = "\(plan.count(.create)) to create, \(plan.count(.update)) to update, \(plan.count(.replace)) to replace, \(plan.count(.delete)) to delete"
+        let moves = plan.steps.filter { $0.movedFrom != nil }.count
+        if moves > 0 { counts += ", \(moves) to move" }
         return style.bold("Plan:") + " \(counts)."
     }
 }
@@ -82,6 +85,7 @@ struct PlanJSON: Encodable {
     struct Step: Encodable {
         var address: String
         var action: String
+        var movedFrom: String?
         var reason: String?
         var changes: [Change]
     }
@@ -103,9 +107,12 @@ struct PlanJSON: Encodable {
         instance = plan.key.instance
         stateSerial = plan.stateSerial
         destroy = plan.destroy
-        summary = Dictionary(uniqueKeysWithValues: StepAction.allCases.map { ($0.rawValue, plan.count($0)) })
-        steps = plan.steps.filter { $0.action != .noop }.map { step in
-            Step(address: step.address.description, action: step.action.rawValue, reason: step.reason, changes: step.changes.map { change in
+        var summary = Dictionary(uniqueKeysWithValues: StepAction.allCases.map { ($0.rawValue, plan.count($0)) })
+        summary["move"] = plan.steps.filter { $0.movedFrom != nil }.count
+        self.summary = summary
+        steps = plan.steps.filter { $0.action != .noop || $0.movedFrom != nil }.map { step in
+            Step(address: step.address.description, action: step.action == .noop ? "move" : step.action.rawValue,
+                 movedFrom: step.movedFrom?.description, reason: step.reason, changes: step.changes.map { change in
                 let hide = change.secret
                 return Change(attribute: change.attribute,
                               before: hide && change.before != nil ? .string("(secret)") : change.before.map(PlanJSON.publicValue),

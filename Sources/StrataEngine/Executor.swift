@@ -25,6 +25,10 @@ public struct Executor: Sendable {
     public func apply(_ plan: Plan, recordedOutputs: [String: ManifestOutput] = [:]) async throws -> ApplyReport {
         let started = Date()
         let graph = try OperationGraph(plan: plan)
+        // Renames first: state-only, one transaction each.
+        for step in plan.steps {
+            if let from = step.movedFrom { try await backend.write(plan.key, .move(from: from, to: step.address)) }
+        }
         var known: [ResourceAddress: [String: Value]] = [:]
         for step in plan.steps where step.action != .delete {
             if let prior = step.prior { known[step.address] = prior.outputs }

@@ -21,7 +21,7 @@ public struct Plan: Sendable, Codable {
     public var schemas: [String: ProviderSchema]
     public var notes: [String]
 
-    public var changeCount: Int { steps.filter { $0.action != .noop }.count }
+    public var changeCount: Int { steps.filter { $0.action != .noop || $0.movedFrom != nil }.count }
 
     public func count(_ action: StepAction) -> Int { steps.filter { $0.action == action }.count }
 }
@@ -64,6 +64,8 @@ public struct PlannedStep: Sendable, Codable {
     public var estimatedSeconds: Double
     /// This step removes a deposed copy left by an interrupted create-before-destroy.
     public var deposed: Bool
+    /// The state moves from this address first (`moved(from:)`).
+    public var movedFrom: ResourceAddress?
 
     public var type: String { address.type }
 }

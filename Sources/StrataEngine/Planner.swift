@@ -5,8 +5,21 @@ import StrataState
 
 /// Desired (manifest) + recorded (state) + actual (refresh through providers) → a Plan.
 public struct Planner: Sendable {
+    /// Which recorded resources a plan reads from their providers first.
+    public enum Refresh: String, Sendable, CaseIterable, ExpressibleByBooleanLiteral {
+        /// Every recorded resource (`--refresh=true`, the default).
+        case all = "true"
+        /// None: the recorded state is taken as it is (`--refresh=false`).
+        case none = "false"
+        /// Only resources whose declared inputs differ from the recorded ones, and what
+        /// depends on them (`--refresh=changed`).
+        case changed
+
+        public init(booleanLiteral value: Bool) { self = value ? .all : .none }
+    }
+
     public struct Options: Sendable {
-        public var refresh = true
+        public var refresh: Refresh = .all
         public var targets: [String] = []
         public var replace: [String] = []
         public var destroy = false
@@ -34,10 +47,20 @@ public struct Planner: Sendable {
         }
 
         // Refresh: ask each provider what exists now, in parallel.
-        let recorded = snapshot.resources.filter { !$0.deposed }
+        var recorded = snapshot.resources.filter { !$0.deposed }
         var refreshed: [ResourceAddress: ResourceState] = [:]
         var gone: Set<ResourceAddress> = []
-        if options.refresh {
+        if options.refresh == .changed {
+            let total = recorded.count
+            let wanted = try Timings.measure("plan: find changed") {
+                try Planner.changedSinceRecorded(desired, recorded: recorded, schemas: schemas,
+                                                 replace: Set(try options.replace.map { try parseTarget($0) }))
+            }
+            for state in recorded where !wanted.contains(state.address) { refreshed[state.address] = state }
+            recorded = recorded.filter { wanted.contains($0.address) }
+            notes.append("refreshed \(recorded.count) of \(total) resources (--refresh=changed)")
+        }
+        if options.refresh != .none {
             let results = try await Timings.measure("plan: refresh") { try await refresh(recorded, parallelism: options.parallelism) }
             for state in recorded {
                 switch results[state.address] {
@@ -55,6 +78,24 @@ public struct Planner: Sendable {
             for state in recorded { refreshed[state.address] = state }
         }
 
+        // Renames: the recorded resource follows its new address (`moved(from:)`).
+        var movedFrom: [ResourceAddress: ResourceAddress] = [:]
+        if !options.destroy {
+            var problems: [Diagnostic] = []
+            for move in manifest.moves {
+                guard var state = refreshed[move.from] ?? (gone.contains(move.from) ? recorded.first(where: { $0.address == move.from }) : nil) else { continue }
+                if refreshed[move.to] != nil || recorded.contains(where: { $0.address == move.to }) {
+                    problems.append(Diagnostic(.error, "moved(from: \(move.from)): both \(move.from) and \(move.to) are in the state; `strata state rm` one of them", address: move.to.description, location: move.location))
+                    continue
+                }
+                refreshed[move.from] = nil
+                state.address = move.to
+                if gone.remove(move.from) != nil { gone.insert(move.to) } else { refreshed[move.to] = state }
+                movedFrom[move.to] = movedFrom.removeValue(forKey: move.from) ?? move.from
+            }
+            if !problems.isEmpty { throw PlanError.validation(problems) }
+        }
+
         let replaceRequested = Set(try options.replace.map { try parseTarget($0) })
         var steps: [PlannedStep] = []
         var stepIndex: [ResourceAddress: Int] = [:]
@@ -69,6 +110,7 @@ public struct Planner: Sendable {
             var step = PlannedStep(address: address, action: .noop, provider: address.provider, desired: resource, prior: refreshed[address],
                                    changes: [], createBeforeDestroy: resource.options.createBeforeDestroy, reason: nil,
                                    estimatedSeconds: schema.typicalCreateSeconds ?? 1, deposed: false)
+            step.movedFrom = movedFrom[address]
             if let prior = refreshed[address] {
                 let priorInputs = Planner.priorInputs(prior, schema: schema)
                 var changes: [AttributeChange] = []
@@ -119,7 +161,8 @@ public struct Planner: Sendable {
 
         // Deletes: recorded but no longer declared, and deposed copies left by a crash.
         let declared = Set(desired.map(\.address))
-        for state in snapshot.resources.sorted(by: { $0.address < $1.address }) {
+        let movedAway = Set(movedFrom.values)
+        for state in snapshot.resources.sorted(by: { $0.address < $1.address }) where !(movedAway.contains(state.address) && !state.deposed) {
             if state.deposed {
                 steps.append(PlannedStep(address: state.address, action: .delete, provider: state.provider, desired: nil, prior: state,
                                          changes: [], createBeforeDestroy: false, reason: "a copy left over from an interrupted replacement",
@@ -150,6 +193,46 @@ public struct Planner: Sendable {
 
     static func wasProtected(_ step: PlannedStep, _ manifest: Manifest) -> Bool {
         manifest.resources.first { $0.address == step.address }?.options.protect ?? false
+    }
+
+    /// `--refresh=changed`: the recorded resources whose declared inputs (resolved against the
+    /// recorded outputs) differ from the recorded inputs, or that are to be replaced, plus
+    /// everything that depends on them, since their inputs may change with them.
+    static func changedSinceRecorded(_ desired: [ManifestResource], recorded: [ResourceState], schemas: [String: ProviderSchema],
+                                     replace: Set<ResourceAddress>) -> Set<ResourceAddress> {
+        var byAddress: [ResourceAddress: ResourceState] = [:]
+        var resolver = Resolver()
+        for state in recorded {
+            byAddress[state.address] = state
+            resolver.attributes[state.address] = state.outputs
+        }
+        var changed: Set<ResourceAddress> = []
+        var dependents: [ResourceAddress: [ResourceAddress]] = [:]
+        for resource in desired {
+            for dep in resource.dependencies { dependents[dep, default: []].append(resource.address) }
+            guard let prior = byAddress[resource.address] else { continue }
+            guard let schema = schemas[resource.address.provider]?.resources[resource.type] else { changed.insert(resource.address); continue }
+            if replace.contains(resource.address) { changed.insert(resource.address); continue }
+            let inputs = resolver.resolve(resource.inputs)
+            let before = prior.inputs
+            for name in Set(inputs.keys).union(before.keys) {
+                guard let attribute = schema.attributes[name], attribute.isInput else { continue }
+                if resource.options.ignoreChanges.contains(name) { continue }
+                let after = inputs[name]
+                if after == nil && attribute.mode == .optionalComputed { continue }
+                if let after, after.sameAs(before[name]) { continue }
+                if after == nil && (before[name] == nil || before[name] == .null) { continue }
+                changed.insert(resource.address)
+                break
+            }
+        }
+        var queue = Array(changed)
+        while let address = queue.popLast() {
+            for dependent in dependents[address] ?? [] where byAddress[dependent] != nil {
+                if changed.insert(dependent).inserted { queue.append(dependent) }
+            }
+        }
+        return changed
     }
 
     /// The recorded inputs, overlaid with what the provider reports now for input attributes.

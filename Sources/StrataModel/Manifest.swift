@@ -10,11 +10,13 @@ public struct Manifest: Sendable, Hashable, Codable {
     public var outputs: [String: ManifestOutput]
     /// DSL misuse, collected rather than crashing the stack program.
     public var diagnostics: [Diagnostic]
+    /// Renames declared by the stack: the state moves, nothing is replaced.
+    public var moves: [Move]
 
     public init(
         version: Int = Manifest.currentVersion, stack: String, instance: String,
         resources: [ManifestResource] = [], outputs: [String: ManifestOutput] = [:],
-        diagnostics: [Diagnostic] = []
+        diagnostics: [Diagnostic] = [], moves: [Move] = []
     ) {
         self.version = version
         self.stack = stack
@@ -22,6 +24,30 @@ public struct Manifest: Sendable, Hashable, Codable {
         self.resources = resources
         self.outputs = outputs
         self.diagnostics = diagnostics
+        self.moves = moves
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        version = try c.decode(Int.self, forKey: .version)
+        stack = try c.decode(String.self, forKey: .stack)
+        instance = try c.decode(String.self, forKey: .instance)
+        resources = try c.decodeIfPresent([ManifestResource].self, forKey: .resources) ?? []
+        outputs = try c.decodeIfPresent([String: ManifestOutput].self, forKey: .outputs) ?? [:]
+        diagnostics = try c.decodeIfPresent([Diagnostic].self, forKey: .diagnostics) ?? []
+        moves = try c.decodeIfPresent([Move].self, forKey: .moves) ?? []
+    }
+}
+
+/// `moved(from:)`: the resource recorded at `from` is the one now declared at `to`.
+public struct Move: Sendable, Hashable, Codable {
+    public var from: ResourceAddress
+    public var to: ResourceAddress
+    public var location: SourceLocation?
+    public init(from: ResourceAddress, to: ResourceAddress, location: SourceLocation? = nil) {
+        self.from = from
+        self.to = to
+        self.location = location
     }
 }
 

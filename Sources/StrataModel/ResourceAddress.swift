@@ -13,12 +13,44 @@ public struct ResourceAddress: Sendable, Hashable, Comparable, Codable, CustomSt
     }
 
     public init?(parsing text: String) {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count >= 2, parts.allSatisfy({ ResourceAddress.isValidSegment($0) }) else { return nil }
+        guard let parts = ResourceAddress.segments(text), parts.count >= 2,
+            parts.allSatisfy({ ResourceAddress.isValidSegment($0) })
+        else { return nil }
         self.type = parts[parts.count - 2]
         self.name = parts[parts.count - 1]
         self.components = Array(parts.dropLast(2))
     }
+
+    /// Splits at dots that are not inside a `["key"]`.
+    static func segments(_ text: String) -> [String]? {
+        var parts: [String] = []
+        var current = ""
+        var inKey = false
+        for ch in text {
+            if inKey {
+                current.append(ch)
+                if ch == "\"" { inKey = false }
+                continue
+            }
+            switch ch {
+            case ".":
+                parts.append(current)
+                current = ""
+            case "\"":
+                current.append(ch)
+                inKey = true
+            default:
+                current.append(ch)
+            }
+        }
+        guard !inKey else { return nil }
+        parts.append(current)
+        return parts
+    }
+
+    /// `base["key"]`: the name of one of several resources made in a loop, keyed by the
+    /// author's key so that removing one never renumbers the others.
+    public static func keyed(_ base: String, _ key: String) -> String { "\(base)[\"\(key)\"]" }
 
     public var description: String { (components + [type, name]).joined(separator: ".") }
 
@@ -30,12 +62,24 @@ public struct ResourceAddress: Sendable, Hashable, Comparable, Codable, CustomSt
         return type
     }
 
-    /// Names, types and component names: letters, digits, `_`, `-`, and `[…]` keys, no dots.
+    /// Names, types and component names: letters, digits, `_` and `-`, optionally followed
+    /// by a key in brackets and quotes (`subnet["us-east-1a"]`; the key may hold anything but
+    /// quotes, backslashes and control characters).
     public static func isValidSegment(_ s: String) -> Bool {
-        guard !s.isEmpty else { return false }
-        return s.unicodeScalars.allSatisfy { c in
-            (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9")
-                || c == "_" || c == "-" || c == "[" || c == "]" || c == "\"" || c == ":"
+        var base = Substring(s)
+        if s.hasSuffix("\"]"), let open = s.range(of: "[\"") {
+            let key = s[open.upperBound..<s.index(s.endIndex, offsetBy: -2)]
+            guard key.unicodeScalars.allSatisfy({ $0 != "\"" && $0 != "\\" && $0.value >= 0x20 }) else { return false }
+            base = s[..<open.lowerBound]
+        } else if s.hasSuffix("]"), let open = s.firstIndex(of: "[") {
+            // A numeric index, as Terraform's count makes: web[0].
+            let index = s[s.index(after: open)..<s.index(before: s.endIndex)]
+            guard !index.isEmpty, index.allSatisfy(\.isNumber) else { return false }
+            base = s[..<open]
+        }
+        guard !base.isEmpty else { return false }
+        return base.unicodeScalars.allSatisfy { c in
+            (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c == "_" || c == "-"
         }
     }
 
