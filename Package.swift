@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "strata", targets: ["strata"]),
         .executable(name: "strata-provider-random", targets: ["strata-provider-random"]),
         .executable(name: "strata-provider-test", targets: ["strata-provider-test"]),
+        .executable(name: "strata-provider-aws", targets: ["strata-provider-aws"]),
         // The DSL that stack programs link against, as SwiftPM's PackageDescription is:
         // a dynamic library whose modules sit in the build folder next to the CLI.
         .library(
@@ -44,10 +45,15 @@ let package = Package(
             name: "strata-provider-random", dependencies: ["StrataPluginKit"], path: "Plugins/random"),
         .executableTarget(
             name: "strata-provider-test", dependencies: ["StrataPluginKit"], path: "Plugins/test"),
+        // AWS: SigV4, the wire protocols and the credential chain; the provider on top.
+        .target(name: "StrataAWSKit", dependencies: ["StrataModel", "StrataPluginKit", "CStrataCrypto"]),
+        .executableTarget(
+            name: "strata-provider-aws", dependencies: ["StrataPluginKit", "StrataAWSKit"], path: "Plugins/aws"),
         .testTarget(name: "StrataModelTests", dependencies: ["StrataModel"]),
         .testTarget(name: "StrataStateTests", dependencies: ["StrataState"]),
         .testTarget(name: "StrataEngineTests", dependencies: ["StrataEngine"]),
         .testTarget(name: "EndToEndTests", dependencies: ["StrataModel"]),
+        .testTarget(name: "StrataAWSKitTests", dependencies: ["StrataAWSKit"]),
     ]
 )
 

@@ -5,8 +5,10 @@ import StrataModel
 
 /// Options that shape a plan (plan, apply, destroy).
 struct PlanOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Read every recorded resource from its provider first (true/false).", valueName: "bool"))
-    var refresh: Bool = true
+    @Option(help: ArgumentHelp(
+        "Read recorded resources from their providers first: true (all), false (none), or changed (only those whose declared inputs differ from the recorded ones, and what depends on them).",
+        valueName: "true|false|changed"))
+    var refresh: Planner.Refresh = .all
 
     @Option(name: .customLong("target"), help: ArgumentHelp("Plan only this resource and what it depends on (repeatable).", valueName: "address"))
     var targets: [String] = []
@@ -80,4 +82,17 @@ extension StrataCommand {
             if detailedExitcode && plan.changeCount > 0 { throw ExitCode(2) }
         }
     }
+}
+
+extension Planner.Refresh: ExpressibleByArgument {
+    public init?(argument: String) {
+        switch argument.lowercased() {
+        case "true", "yes", "1": self = .all
+        case "false", "no", "0": self = .none
+        case "changed": self = .changed
+        default: return nil
+        }
+    }
+    public var defaultValueDescription: String { rawValue }
+    public static var allValueStrings: [String] { ["true", "false", "changed"] }
 }

@@ -122,6 +122,10 @@ public struct Engine: Sendable {
         guard snapshot.serial == plan.stateSerial else {
             throw PlanError.stale(planSerial: plan.stateSerial, stateSerial: snapshot.serial)
         }
+        // Where it was applied from, for `strata drift --all` (not state: no serial bump).
+        if !plan.destroy, !plan.stackDirectory.isEmpty {
+            try? await backend.recordOrigin(plan.key, InstanceOrigin(stackDirectory: plan.stackDirectory, variables: plan.variables))
+        }
         let executor = Executor(registry: registry, backend: backend, parallelism: configuration.parallelism, interrupt: interrupt, observer: observer)
         return try await executor.apply(plan, recordedOutputs: snapshot.outputs)
     }

@@ -11,6 +11,8 @@ public enum PluginMethod: String, Sendable, Codable, CaseIterable {
     case initialize, configure, check, diff, create, read, update, delete
     case importResource = "import"
     case recover, shutdown
+    /// Optional (answered `unsupported` by plugins that predate it): list resources by tags.
+    case discover
 }
 
 public struct InitializeRequest: Sendable, Codable {
@@ -205,6 +207,34 @@ public struct RecoverResponse: Sendable, Codable {
         self.found = found
         self.id = id
         self.outputs = outputs
+    }
+}
+
+/// List the resources of one type that carry every one of these tags (drift detection:
+/// resources tagged for a stack instance that its state does not know).
+public struct DiscoverRequest: Sendable, Codable {
+    public var type: String
+    /// Every tag must be present with this value; resources may carry more tags.
+    public var tags: [String: String]
+    public init(type: String, tags: [String: String]) {
+        self.type = type
+        self.tags = tags
+    }
+}
+public struct DiscoverResponse: Sendable, Codable {
+    public var resources: [DiscoveredResource]
+    public init(resources: [DiscoveredResource]) { self.resources = resources }
+}
+public struct DiscoveredResource: Sendable, Codable, Hashable {
+    public var id: String
+    /// Every attribute as the cloud has it now, as `read` would answer.
+    public var outputs: [String: Value]
+    /// All of the resource's tags (not only the ones asked for).
+    public var tags: [String: String]
+    public init(id: String, outputs: [String: Value], tags: [String: String]) {
+        self.id = id
+        self.outputs = outputs
+        self.tags = tags
     }
 }
 

@@ -170,6 +170,10 @@ public enum PluginServer {
                     let request = try decode(RecoverRequest.self, data).params
                     try requireType(request.type)
                     reply(id, try await provider.recover(request))
+                case .discover:
+                    let request = try decode(DiscoverRequest.self, data).params
+                    try requireType(request.type)
+                    reply(id, try await provider.discover(request))
                 case .shutdown, .none:
                     throw PluginError(.unsupported, "method not found: \(method)")
                 }

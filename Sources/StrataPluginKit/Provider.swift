@@ -18,6 +18,8 @@ public protocol Provider: Sendable {
     func delete(_ request: DeleteRequest, progress: ProgressReporter) async throws
     func importResource(_ request: ImportRequest) async throws -> ImportResponse
     func recover(_ request: RecoverRequest) async throws -> RecoverResponse
+    /// Resources of a type carrying the given tags (drift: unmanaged resources).
+    func discover(_ request: DiscoverRequest) async throws -> DiscoverResponse
 }
 
 extension Provider {
@@ -53,6 +55,11 @@ extension Provider {
 
     public func recover(_ request: RecoverRequest) async throws -> RecoverResponse {
         RecoverResponse(found: false)
+    }
+
+    /// By default: not supported (the engine then cannot look for unmanaged resources).
+    public func discover(_ request: DiscoverRequest) async throws -> DiscoverResponse {
+        throw PluginError(.unsupported, "\(name) cannot list \(request.type) resources by tags")
     }
 }
 

@@ -127,6 +127,37 @@ public final class SQLiteStateBackend: StateBackend {
                     );
                     """)
         }
+        // v2 (drift detection): sweep history and where each instance was applied from.
+        // Neither is state: writing them does not bump the serial.
+        migrator.registerMigration("v2") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE drift_sweeps (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        stack TEXT NOT NULL,
+                        instance TEXT NOT NULL,
+                        started_at REAL NOT NULL,
+                        duration REAL NOT NULL,
+                        status TEXT NOT NULL,
+                        checked INTEGER NOT NULL,
+                        changed INTEGER NOT NULL,
+                        deleted INTEGER NOT NULL,
+                        unmanaged INTEGER NOT NULL,
+                        errors INTEGER NOT NULL,
+                        action TEXT NOT NULL,
+                        report_json TEXT NOT NULL
+                    );
+                    CREATE INDEX drift_sweeps_by_instance ON drift_sweeps (stack, instance, id);
+                    CREATE TABLE instance_origins (
+                        stack TEXT NOT NULL,
+                        instance TEXT NOT NULL,
+                        stack_dir TEXT NOT NULL,
+                        variables_json TEXT NOT NULL,
+                        recorded_at REAL NOT NULL,
+                        PRIMARY KEY (stack, instance)
+                    );
+                    """)
+        }
         return migrator
     }
 
@@ -246,6 +277,104 @@ public final class SQLiteStateBackend: StateBackend {
             }
         } catch {
             throw mapError(error, "listing instances")
+        }
+    }
+
+    // MARK: - Drift sweeps and origins
+
+    /// Sweep records kept per instance; older ones are dropped as new ones come.
+    public static let sweepsKept = 1000
+
+    @discardableResult
+    public func recordSweep(_ key: InstanceKey, _ sweep: SweepRecord) async throws -> Int {
+        do {
+            return try await pool.write { db in
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO drift_sweeps
+                        (stack, instance, started_at, duration, status, checked, changed, deleted, unmanaged, errors, action, report_json)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """
+                ).execute(arguments: [
+                    key.stack, key.instance, sweep.startedAt.timeIntervalSince1970, sweep.durationSeconds, sweep.status,
+                    sweep.checked, sweep.changed, sweep.deleted, sweep.unmanaged, sweep.errors, sweep.action, sweep.reportJSON,
+                ])
+                let id = Int(db.lastInsertedRowID)
+                try db.cachedStatement(
+                    sql: """
+                        DELETE FROM drift_sweeps WHERE stack = ? AND instance = ? AND id <= (
+                            SELECT id FROM drift_sweeps WHERE stack = ? AND instance = ? ORDER BY id DESC LIMIT 1 OFFSET ?)
+                        """
+                ).execute(arguments: [key.stack, key.instance, key.stack, key.instance, Self.sweepsKept])
+                return id
+            }
+        } catch {
+            throw mapError(error, "recording a drift sweep of \(key)")
+        }
+    }
+
+    public func sweeps(_ key: InstanceKey, limit: Int) async throws -> [SweepRecord] {
+        do {
+            return try await pool.read { db in
+                let rows = try Row.fetchAll(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT id, started_at, duration, status, checked, changed, deleted, unmanaged, errors, action, report_json
+                            FROM drift_sweeps WHERE stack = ? AND instance = ? ORDER BY id DESC LIMIT ?
+                            """),
+                    arguments: [key.stack, key.instance, limit > 0 ? limit : -1])
+                return try rows.map { row in
+                    SweepRecord(
+                        id: try row.decode(Int.self, atIndex: 0),
+                        startedAt: Date(timeIntervalSince1970: try row.decode(Double.self, atIndex: 1)),
+                        durationSeconds: try row.decode(Double.self, atIndex: 2),
+                        status: try row.decode(String.self, atIndex: 3),
+                        checked: try row.decode(Int.self, atIndex: 4),
+                        changed: try row.decode(Int.self, atIndex: 5),
+                        deleted: try row.decode(Int.self, atIndex: 6),
+                        unmanaged: try row.decode(Int.self, atIndex: 7),
+                        errors: try row.decode(Int.self, atIndex: 8),
+                        action: try row.decode(String.self, atIndex: 9),
+                        reportJSON: try row.decode(String.self, atIndex: 10))
+                }
+            }
+        } catch {
+            throw mapError(error, "reading the drift sweeps of \(key)")
+        }
+    }
+
+    public func recordOrigin(_ key: InstanceKey, _ origin: InstanceOrigin) async throws {
+        do {
+            let variables = try Self.encodeJSON(origin.variables)
+            try await pool.write { db in
+                try db.cachedStatement(
+                    sql: """
+                        INSERT OR REPLACE INTO instance_origins (stack, instance, stack_dir, variables_json, recorded_at)
+                        VALUES (?, ?, ?, ?, ?)
+                        """
+                ).execute(arguments: [key.stack, key.instance, origin.stackDirectory, variables, origin.recordedAt.timeIntervalSince1970])
+            }
+        } catch {
+            throw mapError(error, "recording where \(key) was applied from")
+        }
+    }
+
+    public func origin(_ key: InstanceKey) async throws -> InstanceOrigin? {
+        do {
+            return try await pool.read { db in
+                guard
+                    let row = try Row.fetchOne(
+                        db.cachedStatement(
+                            sql: "SELECT stack_dir, variables_json, recorded_at FROM instance_origins WHERE stack = ? AND instance = ?"),
+                        arguments: [key.stack, key.instance])
+                else { return nil }
+                return InstanceOrigin(
+                    stackDirectory: try row.decode(String.self, atIndex: 0),
+                    variables: try Self.decodeJSON([String: String].self, try row.decode(String.self, atIndex: 1), "variables of \(key)"),
+                    recordedAt: Date(timeIntervalSince1970: try row.decode(Double.self, atIndex: 2)))
+            }
+        } catch {
+            throw mapError(error, "reading where \(key) was applied from")
         }
     }
 

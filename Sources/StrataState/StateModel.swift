@@ -105,6 +105,56 @@ public struct HistoryEntry: Sendable, Hashable, Codable {
     }
 }
 
+/// One drift sweep as kept in the backend (`strata drift history`). Not part of the state:
+/// recording it does not bump the serial or add a state history row.
+public struct SweepRecord: Sendable, Hashable, Codable {
+    /// Assigned by the backend; 0 before it is recorded.
+    public var id: Int
+    public var startedAt: Date
+    public var durationSeconds: Double
+    /// `clean`, `drift` or `error`.
+    public var status: String
+    /// Resources read.
+    public var checked: Int
+    public var changed: Int
+    public var deleted: Int
+    public var unmanaged: Int
+    public var errors: Int
+    /// What the sweep did about it: `none`, `remediate` or `accept`.
+    public var action: String
+    /// The whole report as JSON (docs/drift.md); secrets are already hidden in it.
+    public var reportJSON: String
+
+    public init(id: Int = 0, startedAt: Date, durationSeconds: Double, status: String, checked: Int, changed: Int,
+                deleted: Int, unmanaged: Int, errors: Int, action: String, reportJSON: String) {
+        self.id = id
+        self.startedAt = startedAt
+        self.durationSeconds = durationSeconds
+        self.status = status
+        self.checked = checked
+        self.changed = changed
+        self.deleted = deleted
+        self.unmanaged = unmanaged
+        self.errors = errors
+        self.action = action
+        self.reportJSON = reportJSON
+    }
+}
+
+/// Where an instance was last applied from, so `strata drift --all` can load its stack.
+public struct InstanceOrigin: Sendable, Hashable, Codable {
+    /// The stack folder, absolute.
+    public var stackDirectory: String
+    /// The `--var` values it was applied with.
+    public var variables: [String: String]
+    public var recordedAt: Date
+    public init(stackDirectory: String, variables: [String: String], recordedAt: Date = Date()) {
+        self.stackDirectory = stackDirectory
+        self.variables = variables
+        self.recordedAt = recordedAt
+    }
+}
+
 /// Who holds an instance's lock.
 public struct LockInfo: Sendable, Hashable, Codable, CustomStringConvertible {
     public var owner: String
@@ -164,6 +214,16 @@ public protocol StateBackend: Sendable {
     func history(_ key: InstanceKey, limit: Int) async throws -> [HistoryEntry]
     /// Every stack instance this backend holds.
     func instances() async throws -> [InstanceKey]
+
+    /// Keeps a drift sweep's record (the newest `sweepsKept` per instance are kept); returns its id.
+    @discardableResult
+    func recordSweep(_ key: InstanceKey, _ sweep: SweepRecord) async throws -> Int
+    /// Newest first; `limit <= 0` means all kept.
+    func sweeps(_ key: InstanceKey, limit: Int) async throws -> [SweepRecord]
+    /// Records where the instance was applied from (its stack folder and variables).
+    func recordOrigin(_ key: InstanceKey, _ origin: InstanceOrigin) async throws
+    /// Where the instance was last applied from, if recorded.
+    func origin(_ key: InstanceKey) async throws -> InstanceOrigin?
 
     /// Takes the instance's lock, waiting up to `timeout`; a lock whose lease ran out, or whose
     /// holder process is gone from this host, is taken over at once.
