@@ -1,1 +1,3 @@
-import StrataAWSKit
+import StrataPluginKit
+
+PluginServer.main(AWSProvider())

@@ -11,7 +11,9 @@ import StrataPluginKit
 struct TestProvider: Provider {
     let name = "test"
     let version = "0.1.0"
-    let store: TestStore
+    let stores: StoreHolder
+    /// Where resources live now: `STRATA_TEST_STORE`, or the `store` the provider was configured with.
+    var store: TestStore { stores.current }
     /// `STRATA_TEST_MAX_PARALLELISM`: the limit this plugin declares (tests of per-provider limits).
     let maxParallelism: Int?
 
@@ -34,6 +36,17 @@ struct TestProvider: Provider {
                 ],
                 typicalCreateSeconds: 0.1),
         ]
+    }
+
+    /// `{"store": "path"}` keeps this instance's resources in another folder (as another
+    /// region or account would): two instances of the provider, two separate worlds.
+    func configure(_ request: ConfigureRequest) async throws {
+        for key in request.config.keys where key != "store" {
+            throw PluginError(.invalid, "the test provider takes only 'store' in its configuration, not '\(key)'")
+        }
+        if let path = request.config["store"]?.stringValue {
+            stores.current = try TestStore(directory: URL(fileURLWithPath: path), crashAfterCreates: store.crashAfterCreates)
+        }
     }
 
     func check(_ request: CheckRequest) async throws -> CheckResponse {
@@ -96,6 +109,34 @@ struct TestProvider: Provider {
         }
         let inputs = stored.outputs.filter { resources[request.type]?.attributes[$0.key]?.isInput == true }
         return ImportResponse(inputs: inputs, outputs: stored.outputs)
+    }
+
+    var dataSources: [String: ResourceSchema] {
+        [
+            "test_lookup": ResourceSchema(
+                description: "Finds an existing test_resource by its name (label), whoever made it.",
+                attributes: [
+                    "name": .init(.string, .required, description: "The name (label) to look for."),
+                    "id": .init(.string, .computed),
+                    "value": .init(.any, .computed),
+                    "result": .init(.string, .computed),
+                ]),
+        ]
+    }
+
+    func lookup(_ request: LookupRequest) async throws -> LookupResponse {
+        guard let name = request.inputs["name"]?.stringValue else {
+            throw PluginError(.invalid, "test_lookup needs a name")
+        }
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: store.directory.path)) ?? []
+        for file in files.sorted() where file.hasSuffix(".json") {
+            guard let stored = try? store.load(String(file.dropLast(5))), stored.outputs["name"]?.stringValue == name else { continue }
+            var outputs: [String: Value] = ["name": .string(name), "id": .string(stored.id)]
+            outputs["value"] = stored.outputs["value"] ?? .null
+            outputs["result"] = stored.outputs["result"] ?? .null
+            return LookupResponse(outputs: outputs)
+        }
+        throw PluginError(.notFound, "no test_resource is named '\(name)'", providerCode: "NoSuchResource")
     }
 
     func recover(_ request: RecoverRequest) async throws -> RecoverResponse {
@@ -239,6 +280,16 @@ final class TestStore: Sendable {
     }
 }
 
+final class StoreHolder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var store: TestStore
+    init(_ store: TestStore) { self.store = store }
+    var current: TestStore {
+        get { lock.withLock { store } }
+        set { lock.withLock { store = newValue } }
+    }
+}
+
 final class InFlight: @unchecked Sendable {
     private let lock = NSLock()
     private var now = 0
@@ -278,7 +329,7 @@ do {
     let store = try TestStore(
         directory: URL(fileURLWithPath: storePath),
         crashAfterCreates: environment["STRATA_TEST_CRASH_AFTER_CREATES"].flatMap { Int($0) })
-    PluginServer.main(TestProvider(store: store, maxParallelism: environment["STRATA_TEST_MAX_PARALLELISM"].flatMap { Int($0) }))
+    PluginServer.main(TestProvider(stores: StoreHolder(store), maxParallelism: environment["STRATA_TEST_MAX_PARALLELISM"].flatMap { Int($0) }))
 } catch {
     FileHandle.standardError.write(Data("strata-provider-test: cannot use store \(storePath): \(error)\n".utf8))
     exit(1)

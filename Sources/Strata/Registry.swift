@@ -19,6 +19,8 @@ final class Registry: @unchecked Sendable {
     private var scope: [String] = []
     private var usedVariables: Set<String> = []
     private var moves: [Move] = []
+    private var providers: [ProviderInstance] = []
+    private var dataSources: [DataSource] = []
 
     init(context: StackContext) { self.context = context }
 
@@ -42,6 +44,16 @@ final class Registry: @unchecked Sendable {
             return
         }
         resources.append(resource)
+    }
+
+    func register(_ source: DataSource) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard addresses.insert(source.address).inserted else {
+            diagnostics.append(Diagnostic(.error, "duplicate data source address", address: source.address.description, location: source.location))
+            return
+        }
+        dataSources.append(source)
     }
 
     func addOutput(_ name: String, _ output: ManifestOutput, location: SourceLocation) {
@@ -73,6 +85,16 @@ final class Registry: @unchecked Sendable {
         moves.append(Move(from: from, to: address, location: location))
     }
 
+    func addProvider(_ instance: ProviderInstance, location: SourceLocation) {
+        lock.lock()
+        defer { lock.unlock() }
+        if providers.contains(where: { $0.key == instance.key }) {
+            diagnostics.append(Diagnostic(.error, "provider \(instance.key) is configured twice", location: location))
+            return
+        }
+        providers.append(instance)
+    }
+
     func noteVariable(_ name: String) {
         lock.lock()
         defer { lock.unlock() }
@@ -80,6 +102,9 @@ final class Registry: @unchecked Sendable {
     }
 
     func withScope<R>(_ name: String, _ body: () throws -> R) rethrows -> R {
+        if name == ResourceAddress.dataComponent {
+            addDiagnostic(Diagnostic(.error, "a component cannot be named '\(name)': data sources live under data."))
+        }
         lock.lock()
         scope.append(name)
         lock.unlock()
@@ -101,7 +126,8 @@ final class Registry: @unchecked Sendable {
         return Manifest(
             stack: context.stack, instance: context.instance,
             resources: resources.map { $0.manifestResource() },
-            outputs: outputs, diagnostics: all, moves: moves)
+            outputs: outputs, diagnostics: all, moves: moves, providers: providers,
+            dataSources: dataSources.map { $0.manifestResource() })
     }
 
     func writeManifest() {

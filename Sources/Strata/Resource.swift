@@ -68,6 +68,17 @@ open class Resource {
         return self
     }
 
+    /// Manage this resource through a named provider instance (another region, another
+    /// account): `TestResource("a").using(eu)`.
+    @discardableResult
+    public func using(_ provider: ProviderRef) -> Self {
+        if provider.name != address.provider {
+            Registry.shared.addDiagnostic(Diagnostic(.error, "\(address.type) belongs to provider \(address.provider), not \(provider.name)", address: address.description, location: location))
+        }
+        options.provider = provider.alias
+        return self
+    }
+
     /// On replacement, create the new one before deleting the old one.
     @discardableResult
     public func createBeforeDestroy(_ on: Bool = true) -> Self {

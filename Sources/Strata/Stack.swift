@@ -49,6 +49,19 @@ public enum Stack {
         Registry.shared.addOutput(name, ManifestOutput(value: value.strataValue, secret: secret), location: SourceLocation(file: file, line: line))
     }
 
+    /// Configures a provider: with no alias its default instance, with an alias another
+    /// instance (each is its own plugin process): `let eu = Stack.provider("aws", alias: "eu",
+    /// ["region": "eu-west-1"])`, then `resource.using(eu)`.
+    @discardableResult
+    public static func provider(_ name: String, alias: String? = nil, _ config: [String: Value] = [:], file: String = #filePath, line: Int = #line) -> ProviderRef {
+        let location = SourceLocation(file: file, line: line)
+        if let alias, !ResourceAddress.isValidSegment(alias) || alias.contains("[") {
+            Registry.shared.addDiagnostic(Diagnostic(.error, "provider alias '\(alias)' must be letters, digits, '_' and '-'", location: location))
+        }
+        Registry.shared.addProvider(ProviderInstance(name: name, alias: alias, config: config), location: location)
+        return ProviderRef(name: name, alias: alias)
+    }
+
     /// Reports a problem in the stack's own logic; the plan stops with this message.
     public static func error(_ message: String, file: String = #filePath, line: Int = #line) {
         Registry.shared.addDiagnostic(Diagnostic(.error, message, location: SourceLocation(file: file, line: line)))
@@ -58,6 +71,16 @@ public enum Stack {
     /// `name.type.resource`. Components are plain Swift types that call this in their init.
     public static func component<R>(_ name: String, _ body: () throws -> R) rethrows -> R {
         try Registry.shared.withScope(name, body)
+    }
+}
+
+/// A configured provider instance, for `Resource.using(_:)`.
+public struct ProviderRef: Sendable, Hashable {
+    public let name: String
+    public let alias: String?
+    public init(name: String, alias: String?) {
+        self.name = name
+        self.alias = alias
     }
 }
 

@@ -11,6 +11,9 @@ struct PlanRenderer {
     func render(_ plan: Plan) -> String {
         var out = ""
         for note in plan.notes { out += style.yellow("Note: ") + note + "\n" }
+        if !plan.reads.isEmpty {
+            out += style.dim("Read: " + plan.reads.keys.sorted().joined(separator: ", ")) + "\n"
+        }
         let changes = plan.steps.filter { $0.action != .noop || $0.movedFrom != nil }.sorted { $0.address < $1.address }
         if changes.isEmpty {
             out += style.green("No changes.") + " The infrastructure matches the stack (\(plan.steps.count) resources).\n"

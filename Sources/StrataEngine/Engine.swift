@@ -59,12 +59,13 @@ public struct Engine: Sendable {
 
     /// Validates a manifest against the provider schemas; the diagnostics, errors first.
     public func validate(_ manifest: Manifest) async throws -> [Diagnostic] {
-        let providers = Set(manifest.resources.map(\.address.provider))
+        await registry.configure(manifest.providers)
+        let providers = Set((manifest.resources + manifest.dataSources).map(\.providerKey))
         var diagnostics: [Diagnostic] = []
         var schemas: [String: ProviderSchema] = [:]
         for name in providers.sorted() {
             do {
-                schemas[name] = try await registry.provider(name).schema
+                schemas[ProviderInstance.pluginName(ofKey: name)] = try await registry.provider(name).schema
             } catch {
                 diagnostics.append(Diagnostic(.error, "\(error)"))
             }
@@ -81,7 +82,7 @@ public struct Engine: Sendable {
         let intents = try await backend.pendingIntents(key)
         var options = options
         options.parallelism = configuration.parallelism
-        return try await Planner(registry: registry).plan(
+        return try await Planner(registry: registry, backend: backend).plan(
             manifest: manifest, snapshot: snapshot, stackDirectory: directory.path, variables: configuration.variables,
             options: options, pendingIntents: intents.count)
     }
@@ -172,7 +173,8 @@ extension Engine {
         guard let declared = manifest.resources.first(where: { $0.address == address }) else {
             throw ImportError.notDeclared(address, manifest.resources.filter { $0.type == address.type }.map(\.address))
         }
-        let handle = try await registry.provider(address.provider)
+        await registry.configure(manifest.providers)
+        let handle = try await registry.provider(declared.providerKey)
         guard handle.schema.resources[address.type] != nil else {
             throw ImportError.unknownType(address.type, handle.name)
         }
@@ -180,7 +182,7 @@ extension Engine {
             try await handle.client.call(.importResource, ImportRequest(type: address.type, id: id), as: ImportResponse.self, timeout: registry.callTimeout)
         }
         let schema = handle.schema.resources[address.type]
-        let state = ResourceState(address: address, provider: address.provider, id: id,
+        let state = ResourceState(address: address, provider: declared.providerKey, id: id,
                                   inputs: Planner.markSecrets(response.inputs, schema: schema),
                                   outputs: Planner.markSecrets(response.outputs, schema: schema),
                                   dependencies: declared.dependencies)

@@ -30,6 +30,9 @@ public struct Executor: Sendable {
             if let from = step.movedFrom { try await backend.write(plan.key, .move(from: from, to: step.address)) }
         }
         var known: [ResourceAddress: [String: Value]] = [:]
+        for (text, values) in plan.reads {
+            if let address = ResourceAddress(parsing: text) { known[address] = values }
+        }
         for step in plan.steps where step.action != .delete {
             if let prior = step.prior { known[step.address] = prior.outputs }
         }

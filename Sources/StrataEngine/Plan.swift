@@ -20,6 +20,8 @@ public struct Plan: Sendable, Codable {
     /// Provider schemas used, so apply and `show` need not start plugins to interpret the plan.
     public var schemas: [String: ProviderSchema]
     public var notes: [String]
+    /// What data sources and stack references read during the plan, by address.
+    public var reads: [String: [String: Value]] = [:]
 
     public var changeCount: Int { steps.filter { $0.action != .noop || $0.movedFrom != nil }.count }
 

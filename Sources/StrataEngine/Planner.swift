@@ -28,13 +28,20 @@ public struct Planner: Sendable {
     }
 
     public let registry: ProviderRegistry
-    public init(registry: ProviderRegistry) { self.registry = registry }
+    /// Where stack references are read from (the same backend as the stack's own state).
+    public let backend: (any StateBackend)?
+    public init(registry: ProviderRegistry, backend: (any StateBackend)? = nil) {
+        self.registry = registry
+        self.backend = backend
+    }
 
     /// Plans `manifest` (nil with `destroy`) against `snapshot`.
     public func plan(manifest: Manifest, snapshot: StateSnapshot, stackDirectory: String, variables: [String: String],
                      options: Options, pendingIntents: Int = 0) async throws -> Plan {
         let desired = options.destroy ? [] : manifest.resources
-        let providers = Set(desired.map(\.address.provider)).union(snapshot.resources.map(\.provider))
+        await registry.configure(manifest.providers)
+        let providers = Set(desired.map(\.providerKey)).union(snapshot.resources.map(\.provider))
+            .union(options.destroy ? [] : manifest.dataSources.map(\.providerKey))
         let schemas = try await Timings.measure("plan: start providers") { try await registry.schemas(for: providers) }
 
         if !options.destroy {
@@ -52,9 +59,9 @@ public struct Planner: Sendable {
         var gone: Set<ResourceAddress> = []
         if options.refresh == .changed {
             let total = recorded.count
-            let wanted = try Timings.measure("plan: find changed") {
-                try Planner.changedSinceRecorded(desired, recorded: recorded, schemas: schemas,
-                                                 replace: Set(try options.replace.map { try parseTarget($0) }))
+            let replace = Set(try options.replace.map { try parseTarget($0) })
+            let wanted = Timings.measure("plan: find changed") {
+                Planner.changedSinceRecorded(desired, recorded: recorded, schemas: schemas, replace: replace)
             }
             for state in recorded where !wanted.contains(state.address) { refreshed[state.address] = state }
             recorded = recorded.filter { wanted.contains($0.address) }
@@ -78,6 +85,9 @@ public struct Planner: Sendable {
             for state in recorded { refreshed[state.address] = state }
         }
 
+        var resolverSeed: [ResourceAddress: [String: Value]] = [:]
+        for state in refreshed.values { resolverSeed[state.address] = state.outputs }
+
         // Renames: the recorded resource follows its new address (`moved(from:)`).
         var movedFrom: [ResourceAddress: ResourceAddress] = [:]
         if !options.destroy {
@@ -96,18 +106,25 @@ public struct Planner: Sendable {
             if !problems.isEmpty { throw PlanError.validation(problems) }
         }
 
+        // Stack references and data sources: read now, known to everything that uses them.
+        var reads: [String: [String: Value]] = [:]
+        if !options.destroy {
+            reads = try await readExternal(manifest, into: &resolverSeed)
+        }
+
         let replaceRequested = Set(try options.replace.map { try parseTarget($0) })
         var steps: [PlannedStep] = []
         var stepIndex: [ResourceAddress: Int] = [:]
         var resolver = Resolver()
         for state in refreshed.values { resolver.attributes[state.address] = state.outputs }
+        for (address, values) in resolverSeed { resolver.attributes[address] = values }
         let ordered = try topologicalOrder(desired)
 
         for resource in ordered {
             let address = resource.address
             guard let schema = schemas[address.provider]?.resources[resource.type] else { continue }
             let inputs = resolver.resolve(resource.inputs)
-            var step = PlannedStep(address: address, action: .noop, provider: address.provider, desired: resource, prior: refreshed[address],
+            var step = PlannedStep(address: address, action: .noop, provider: resource.providerKey, desired: resource, prior: refreshed[address],
                                    changes: [], createBeforeDestroy: resource.options.createBeforeDestroy, reason: nil,
                                    estimatedSeconds: schema.typicalCreateSeconds ?? 1, deposed: false)
             step.movedFrom = movedFrom[address]
@@ -188,7 +205,62 @@ public struct Planner: Sendable {
 
         return Plan(version: Plan.currentVersion, key: snapshot.key, stackDirectory: stackDirectory, variables: variables,
                     stateSerial: snapshot.serial, stateLineage: snapshot.lineage, destroy: options.destroy, steps: steps,
-                    outputs: options.destroy ? [:] : manifest.outputs, createdAt: Date(), schemas: schemas, notes: notes)
+                    outputs: options.destroy ? [:] : manifest.outputs, createdAt: Date(), schemas: schemas, notes: notes, reads: reads)
+    }
+
+    /// Reads what the stack refers to outside itself: other stacks' outputs (from the state
+    /// backend) and data sources (through their providers), in declaration order.
+    func readExternal(_ manifest: Manifest, into known: inout [ResourceAddress: [String: Value]]) async throws -> [String: [String: Value]] {
+        var reads: [String: [String: Value]] = [:]
+        var problems: [Diagnostic] = []
+        let everything = manifest.resources + manifest.dataSources
+        var stackRefs: [ResourceAddress: [(attribute: String, user: ManifestResource?)]] = [:]
+        for user in everything {
+            for ref in user.inputs.values.flatMap(\.references) where ref.address.isStackReference {
+                stackRefs[ref.address, default: []].append((ref.attribute, user))
+            }
+        }
+        for ref in manifest.outputs.values.flatMap(\.value.references) where ref.address.isStackReference {
+            stackRefs[ref.address, default: []].append((ref.attribute, nil))
+        }
+        for (address, uses) in stackRefs.sorted(by: { $0.key < $1.key }) {
+            guard let target = address.stackReferenceTarget, let backend else { continue }
+            let snapshot = try await backend.load(InstanceKey(stack: target.stack, instance: target.instance))
+            guard snapshot.serial > 0 else {
+                problems.append(Diagnostic(.error, "StackRef(\"\(target.stack)\", instance: \"\(target.instance)\"): that stack instance has no state in this backend; apply it first (or check --state)", address: uses.first?.user?.address.description, location: uses.first?.user?.location))
+                continue
+            }
+            let values = snapshot.outputs.mapValues { $0.secret && !$0.value.containsSecret ? Value.secret($0.value) : $0.value }
+            for use in uses where values[use.attribute] == nil {
+                problems.append(Diagnostic(.error, "stack \(target.stack)/\(target.instance) has no output '\(use.attribute)' (it has: \(values.keys.sorted().joined(separator: ", ")))", address: use.user?.address.description, location: use.user?.location))
+            }
+            known[address] = values
+            reads[address.description] = values
+        }
+        if !problems.isEmpty { throw PlanError.validation(problems) }
+
+        for source in manifest.dataSources {
+            var resolver = Resolver()
+            resolver.attributes = known
+            let inputs = resolver.resolve(source.inputs)
+            if let unknown = inputs.first(where: { !$0.value.isKnown }) {
+                problems.append(Diagnostic(.error, "'\(unknown.key)' is known only after apply; a data source is read during plan, so its query must be known then", address: source.address.description, location: source.location))
+                continue
+            }
+            let handle = try await registry.provider(source.providerKey)
+            do {
+                let response = try await Retry.run(handle) {
+                    try await handle.client.call(.lookup, LookupRequest(type: source.type, inputs: inputs.mapValues(\.revealed)), as: LookupResponse.self, timeout: registry.callTimeout)
+                }
+                let outputs = Planner.markSecrets(response.outputs, schema: handle.schema.dataSources?[source.type])
+                known[source.address] = outputs
+                reads[source.address.description] = outputs
+            } catch let error as PluginCallError {
+                problems.append(Diagnostic(.error, "reading it failed: \(error)", address: source.address.description, location: source.location))
+            }
+        }
+        if !problems.isEmpty { throw PlanError.validation(problems) }
+        return reads
     }
 
     static func wasProtected(_ step: PlannedStep, _ manifest: Manifest) -> Bool {

@@ -100,6 +100,15 @@ public actor ProviderRegistry {
         self.progress = progress
     }
 
+    private var configurations: [String: [String: Value]] = [:]
+
+    /// The stack's provider configurations; an instance started afterwards is sent its
+    /// `configure` (an instance already running keeps what it had).
+    public func configure(_ instances: [ProviderInstance]) {
+        for instance in instances { configurations[instance.key] = instance.config }
+    }
+
+    /// The running plugin for a provider instance (`test`, `aws.eu`), started on first use.
     public func provider(_ name: String) async throws -> ProviderHandle {
         if let handle = handles[name], handle.client.isAlive { return handle }
         if let task = starting[name] { return try await task.value }
@@ -111,17 +120,19 @@ public actor ProviderRegistry {
         return handle
     }
 
-    /// The schemas of every provider `names` lists, started in parallel.
-    public func schemas(for names: Set<String>) async throws -> [String: ProviderSchema] {
+    /// The schemas of every provider instance `keys` lists, started in parallel, by plugin
+    /// name (every instance of a plugin has the same schema).
+    public func schemas(for keys: Set<String>) async throws -> [String: ProviderSchema] {
         try await withThrowingTaskGroup(of: (String, ProviderSchema).self) { group in
-            for name in names { group.addTask { (name, try await self.provider(name).schema) } }
+            for key in keys { group.addTask { (ProviderInstance.pluginName(ofKey: key), try await self.provider(key).schema) } }
             var out: [String: ProviderSchema] = [:]
             for try await (name, schema) in group { out[name] = schema }
             return out
         }
     }
 
-    private func start(_ name: String) async throws -> ProviderHandle {
+    private func start(_ key: String) async throws -> ProviderHandle {
+        let name = ProviderInstance.pluginName(ofKey: key)
         guard let url = searchPath.locate(name) else {
             throw ProviderError.notFound(name, searched: searchPath.directories)
         }
@@ -147,8 +158,17 @@ public actor ProviderRegistry {
         guard schema.protocolVersion == PluginProtocol.version else {
             throw ProviderError.protocolMismatch(name, schema.protocolVersion)
         }
+        if let config = configurations[key] {
+            do {
+                _ = try await client.call(.configure, ConfigureRequest(config: config.mapValues(\.revealed)), as: EmptyResponse.self, timeout: 60)
+            } catch let error as PluginCallError where error.kind == .unsupported {
+                if !config.isEmpty { throw ProviderError.startFailed(key, "it takes no configuration, and the stack gives it some") }
+            } catch {
+                throw ProviderError.startFailed(key, "configure: \(error)")
+            }
+        }
         let limiter = schema.maxParallelism.map { AsyncLimiter(limit: max(1, $0)) }
-        return ProviderHandle(name: name, client: client, schema: schema, limiter: limiter)
+        return ProviderHandle(name: key, client: client, schema: schema, limiter: limiter)
     }
 
     public func shutdownAll() async {

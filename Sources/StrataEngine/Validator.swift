@@ -9,8 +9,23 @@ struct Validator {
     func validate(_ manifest: Manifest) -> [Diagnostic] {
         var diagnostics = manifest.diagnostics
         var declared: [ResourceAddress: ManifestResource] = [:]
-        for resource in manifest.resources { declared[resource.address] = resource }
+        for resource in manifest.resources + manifest.dataSources { declared[resource.address] = resource }
+        for source in manifest.dataSources {
+            guard let provider = schemas[source.address.provider] else {
+                diagnostics.append(Diagnostic(.error, "no provider '\(source.address.provider)' for data source \(source.type)", address: source.address.description, location: source.location))
+                continue
+            }
+            guard let schema = provider.dataSources?[source.type] else {
+                let known = (provider.dataSources ?? [:]).keys.sorted().joined(separator: ", ")
+                diagnostics.append(Diagnostic(.error, "provider \(provider.name) has no data source '\(source.type)'" + (known.isEmpty ? "" : " (it has: \(known))"), address: source.address.description, location: source.location))
+                continue
+            }
+            for problem in SchemaCheck.problems(source.inputs, schema: schema) {
+                diagnostics.append(Diagnostic(.error, problem.message, address: source.address.description, location: source.location))
+            }
+        }
         var graph = DependencyGraph<ResourceAddress>()
+        let configured = Set(manifest.providers.map(\.key))
 
         for resource in manifest.resources {
             let address = resource.address.description
@@ -24,6 +39,9 @@ struct Validator {
                 diagnostics.append(Diagnostic(.error, "provider \(provider.name) has no resource type '\(resource.type)' (it has: \(known))", address: address, location: resource.location))
                 continue
             }
+            if resource.options.provider != nil, !configured.contains(resource.providerKey) {
+                diagnostics.append(Diagnostic(.error, "provider \(resource.providerKey) is not configured: declare it with Stack.provider(\"\(resource.address.provider)\", alias: \"\(resource.options.provider ?? "")\", …)", address: address, location: resource.location))
+            }
             for problem in SchemaCheck.problems(resource.inputs, schema: schema) {
                 diagnostics.append(Diagnostic(.error, problem.message, address: address, location: resource.location))
             }
@@ -31,15 +49,18 @@ struct Validator {
                 diagnostics.append(Diagnostic(.error, "ignoreChanges names '\(name)', which \(resource.type) does not have", address: address, location: resource.location))
             }
             for key in resource.inputs.keys.sorted() {
-                for ref in resource.inputs[key]!.references {
+                for ref in resource.inputs[key]!.references where !ref.address.isStackReference {
                     guard let target = declared[ref.address] else {
                         diagnostics.append(Diagnostic(.error, "'\(key)' refers to \(ref), but \(ref.address) is not declared in this stack", address: address, location: resource.location))
                         continue
                     }
-                    if let targetSchema = schemas[target.address.provider]?.resources[target.type], targetSchema.attributes[ref.attribute] == nil {
+                    let targetSchema = target.address.isDataSource
+                        ? schemas[target.address.provider]?.dataSources?[target.type]
+                        : schemas[target.address.provider]?.resources[target.type]
+                    if let targetSchema, targetSchema.attributes[ref.attribute] == nil {
                         diagnostics.append(Diagnostic(.error, "'\(key)' refers to \(ref), but \(target.type) has no attribute '\(ref.attribute)'", address: address, location: resource.location))
                     }
-                    graph.addEdge(from: resource.address, dependsOn: ref.address)
+                    if !target.address.isDataSource { graph.addEdge(from: resource.address, dependsOn: ref.address) }
                 }
             }
             for dep in resource.options.dependsOn {
@@ -51,7 +72,7 @@ struct Validator {
             }
         }
         for (name, output) in manifest.outputs.sorted(by: { $0.key < $1.key }) {
-            for ref in output.value.references where declared[ref.address] == nil {
+            for ref in output.value.references where declared[ref.address] == nil && !ref.address.isStackReference {
                 diagnostics.append(Diagnostic(.error, "output '\(name)' refers to \(ref), but \(ref.address) is not declared in this stack"))
             }
         }

@@ -12,12 +12,18 @@ public struct Manifest: Sendable, Hashable, Codable {
     public var diagnostics: [Diagnostic]
     /// Renames declared by the stack: the state moves, nothing is replaced.
     public var moves: [Move]
+    /// Provider configurations: the default one of a provider (no alias) and named instances.
+    public var providers: [ProviderInstance]
+    /// Read-only lookups (`data.type.name`), read during plan; never created or destroyed.
+    public var dataSources: [ManifestResource]
 
     public init(
         version: Int = Manifest.currentVersion, stack: String, instance: String,
         resources: [ManifestResource] = [], outputs: [String: ManifestOutput] = [:],
-        diagnostics: [Diagnostic] = [], moves: [Move] = []
+        diagnostics: [Diagnostic] = [], moves: [Move] = [], providers: [ProviderInstance] = [],
+        dataSources: [ManifestResource] = []
     ) {
+        self.dataSources = dataSources
         self.version = version
         self.stack = stack
         self.instance = instance
@@ -25,6 +31,7 @@ public struct Manifest: Sendable, Hashable, Codable {
         self.outputs = outputs
         self.diagnostics = diagnostics
         self.moves = moves
+        self.providers = providers
     }
 
     public init(from decoder: any Decoder) throws {
@@ -36,7 +43,47 @@ public struct Manifest: Sendable, Hashable, Codable {
         outputs = try c.decodeIfPresent([String: ManifestOutput].self, forKey: .outputs) ?? [:]
         diagnostics = try c.decodeIfPresent([Diagnostic].self, forKey: .diagnostics) ?? []
         moves = try c.decodeIfPresent([Move].self, forKey: .moves) ?? []
+        providers = try c.decodeIfPresent([ProviderInstance].self, forKey: .providers) ?? []
+        dataSources = try c.decodeIfPresent([ManifestResource].self, forKey: .dataSources) ?? []
     }
+}
+
+extension ResourceAddress {
+    /// Data sources live under `data.`: `data.test_lookup.web`.
+    public static let dataComponent = "data"
+    public var isDataSource: Bool { components == [ResourceAddress.dataComponent] }
+
+    /// Another stack's outputs, read from the same state backend: `strata_stack.NAME["INSTANCE"]`.
+    public static let stackReferenceType = "strata_stack"
+    public var isStackReference: Bool { type == ResourceAddress.stackReferenceType && components.isEmpty }
+
+    public static func stackReference(stack: String, instance: String) -> ResourceAddress {
+        ResourceAddress(type: stackReferenceType, name: keyed(stack, instance))
+    }
+
+    /// The stack and instance a stack reference names.
+    public var stackReferenceTarget: (stack: String, instance: String)? {
+        guard isStackReference, let open = name.range(of: "[\""), name.hasSuffix("\"]") else { return nil }
+        return (String(name[..<open.lowerBound]), String(name[open.upperBound..<name.index(name.endIndex, offsetBy: -2)]))
+    }
+}
+
+/// One configuration of a provider plugin: `aws` (the default) or `aws.eu` (an alias),
+/// each its own plugin process, sent `configure` with `config` when it starts.
+public struct ProviderInstance: Sendable, Hashable, Codable {
+    public var name: String
+    public var alias: String?
+    public var config: [String: Value]
+    public init(name: String, alias: String? = nil, config: [String: Value]) {
+        self.name = name
+        self.alias = alias
+        self.config = config
+    }
+    /// `aws` or `aws.eu`: how resources and the state name it.
+    public var key: String { ProviderInstance.key(name, alias) }
+    public static func key(_ name: String, _ alias: String?) -> String { alias.map { "\(name).\($0)" } ?? name }
+    /// The plugin's name in a key: `aws.eu` → `aws`.
+    public static func pluginName(ofKey key: String) -> String { String(key.prefix { $0 != "." }) }
 }
 
 /// `moved(from:)`: the resource recorded at `from` is the one now declared at `to`.
@@ -66,6 +113,9 @@ public struct ManifestResource: Sendable, Hashable, Codable {
         self.location = location
     }
 
+    /// The provider instance that manages it: `test`, or `test.eu` with `.using(eu)`.
+    public var providerKey: String { ProviderInstance.key(address.provider, options.provider) }
+
     /// Resources this one depends on: references in its inputs plus explicit `dependsOn`.
     public var dependencies: [ResourceAddress] {
         var seen = Set<ResourceAddress>()
@@ -86,8 +136,11 @@ public struct ResourceOptions: Sendable, Hashable, Codable {
     public var ignoreChanges: [String]
     /// On replacement, create the new one before deleting the old one.
     public var createBeforeDestroy: Bool
+    /// The alias of the provider instance to use; nil for the provider's default.
+    public var provider: String?
 
-    public init(dependsOn: [ResourceAddress] = [], protect: Bool = false, ignoreChanges: [String] = [], createBeforeDestroy: Bool = false) {
+    public init(dependsOn: [ResourceAddress] = [], protect: Bool = false, ignoreChanges: [String] = [], createBeforeDestroy: Bool = false, provider: String? = nil) {
+        self.provider = provider
         self.dependsOn = dependsOn
         self.protect = protect
         self.ignoreChanges = ignoreChanges
@@ -100,6 +153,7 @@ public struct ResourceOptions: Sendable, Hashable, Codable {
         protect = try c.decodeIfPresent(Bool.self, forKey: .protect) ?? false
         ignoreChanges = try c.decodeIfPresent([String].self, forKey: .ignoreChanges) ?? []
         createBeforeDestroy = try c.decodeIfPresent(Bool.self, forKey: .createBeforeDestroy) ?? false
+        provider = try c.decodeIfPresent(String.self, forKey: .provider)
     }
 }
 

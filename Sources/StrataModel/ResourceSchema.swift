@@ -98,13 +98,17 @@ public struct ProviderSchema: Sendable, Hashable, Codable {
     public var version: String
     public var protocolVersion: Int
     public var resources: [String: ResourceSchema]
+    /// Read-only lookups (`lookup` calls), by type: inputs are the query, computed
+    /// attributes the answer.
+    public var dataSources: [String: ResourceSchema]?
     /// At most this many calls at once to this plugin; nil means the engine's limit alone.
     public var maxParallelism: Int?
 
     public init(
         name: String, version: String, protocolVersion: Int, resources: [String: ResourceSchema],
-        maxParallelism: Int? = nil
+        maxParallelism: Int? = nil, dataSources: [String: ResourceSchema]? = nil
     ) {
+        self.dataSources = dataSources
         self.name = name
         self.version = version
         self.protocolVersion = protocolVersion

@@ -13,6 +13,7 @@ public enum PluginMethod: String, Sendable, Codable, CaseIterable {
     case recover, shutdown
     /// Optional (answered `unsupported` by plugins that predate it): list resources by tags.
     case discover
+    case lookup
 }
 
 public struct InitializeRequest: Sendable, Codable {
@@ -236,6 +237,21 @@ public struct DiscoveredResource: Sendable, Codable, Hashable {
         self.outputs = outputs
         self.tags = tags
     }
+}
+
+/// Reads a data source: a query in, what it finds out. Never creates anything.
+public struct LookupRequest: Sendable, Codable {
+    public var type: String
+    public var inputs: [String: Value]
+    public init(type: String, inputs: [String: Value]) {
+        self.type = type
+        self.inputs = inputs
+    }
+}
+public struct LookupResponse: Sendable, Codable {
+    /// The query's inputs and the attributes found.
+    public var outputs: [String: Value]
+    public init(outputs: [String: Value]) { self.outputs = outputs }
 }
 
 /// Notification plugin → engine while a call runs.

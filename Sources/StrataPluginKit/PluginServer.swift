@@ -137,7 +137,8 @@ public enum PluginServer {
                     }
                     reply(id, ProviderSchema(
                         name: provider.name, version: provider.version, protocolVersion: PluginProtocol.version,
-                        resources: provider.resources, maxParallelism: provider.maxParallelism))
+                        resources: provider.resources, maxParallelism: provider.maxParallelism,
+                        dataSources: provider.dataSources.isEmpty ? nil : provider.dataSources))
                 case .configure:
                     try await provider.configure(try decode(ConfigureRequest.self, data).params)
                     reply(id, EmptyResponse())
@@ -170,6 +171,12 @@ public enum PluginServer {
                     let request = try decode(RecoverRequest.self, data).params
                     try requireType(request.type)
                     reply(id, try await provider.recover(request))
+                case .lookup:
+                    let request = try decode(LookupRequest.self, data).params
+                    guard provider.dataSources[request.type] != nil else {
+                        throw PluginError(.invalid, "\(provider.name) has no data source '\(request.type)'")
+                    }
+                    reply(id, try await provider.lookup(request))
                 case .discover:
                     let request = try decode(DiscoverRequest.self, data).params
                     try requireType(request.type)

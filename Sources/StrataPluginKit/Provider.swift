@@ -6,6 +6,8 @@ public protocol Provider: Sendable {
     var name: String { get }
     var version: String { get }
     var resources: [String: ResourceSchema] { get }
+    /// Data sources (read-only lookups) by type.
+    var dataSources: [String: ResourceSchema] { get }
     /// At most this many calls at once; nil leaves it to the engine.
     var maxParallelism: Int? { get }
 
@@ -18,12 +20,18 @@ public protocol Provider: Sendable {
     func delete(_ request: DeleteRequest, progress: ProgressReporter) async throws
     func importResource(_ request: ImportRequest) async throws -> ImportResponse
     func recover(_ request: RecoverRequest) async throws -> RecoverResponse
+    func lookup(_ request: LookupRequest) async throws -> LookupResponse
     /// Resources of a type carrying the given tags (drift: unmanaged resources).
     func discover(_ request: DiscoverRequest) async throws -> DiscoverResponse
 }
 
 extension Provider {
     public var maxParallelism: Int? { nil }
+    public var dataSources: [String: ResourceSchema] { [:] }
+
+    public func lookup(_ request: LookupRequest) async throws -> LookupResponse {
+        throw PluginError(.unsupported, "\(name) has no data source '\(request.type)'")
+    }
     public func configure(_ request: ConfigureRequest) async throws {}
 
     /// By default: the schema's own checks (unknown attributes, kinds, required ones).

@@ -37,3 +37,15 @@ public final class TestResource: Resource {
     /// Derived from `value`; known after create or update.
     public var result: Expr<String> { attribute("result") }
 }
+
+/// `data.test_lookup.NAME`: finds an existing `test_resource` by its label (`name`),
+/// whoever made it.
+public final class TestLookup: DataSource {
+    public init(_ name: String, label: Expr<String>, file: String = #filePath, line: Int = #line) {
+        super.init(type: "test_lookup", name: name, file: file, line: line)
+        setInput("name", label)
+    }
+    public var id: Expr<String> { attribute("id") }
+    public var value: Expr<String> { attribute("value") }
+    public var result: Expr<String> { attribute("result") }
+}

@@ -76,4 +76,97 @@ import Testing
         #expect(list.contains("test_resource.new_9") && list.contains("group.test_resource.member_0") && !list.contains("old_"), "\(list)")
         #expect(try cli.run(["plan", path, "--detailed-exitcode"]).status == 0)
     }
+
+    @Test func twoInstancesOfOneProviderKeepTheirResourcesApart() throws {
+        let cli = try StrataCLI()
+        defer { cli.remove() }
+        let east = cli.directory.appendingPathComponent("east").path
+        let west = cli.directory.appendingPathComponent("west").path
+        let path = try cli.writeStack("Regions", ["main.swift": """
+            import Strata
+            import StrataTestProvider
+
+            let east = Stack.provider("test", alias: "east", ["store": "\(east)"])
+            let west = Stack.provider("test", alias: "west", ["store": "\(west)"])
+            let a = TestResource("a").using(east)
+            TestResource("b", inputs: [a.id]).using(west)
+            TestResource("c")
+            """])
+        let apply = try cli.run(["apply", path, "--auto-approve"])
+        #expect(apply.status == 0, "\(apply.output)")
+        func count(_ dir: String) -> Int {
+            ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".json") }.count
+        }
+        #expect(count(east) == 1 && count(west) == 1 && cli.storedIDs().count == 1, "one resource in each world")
+        let state = try cli.run(["show", path, "--json"])
+        let json = try JSONSerialization.jsonObject(with: Data(state.stdout.utf8)) as? [String: Any]
+        let providers = Set(((json?["resources"] as? [[String: Any]]) ?? []).compactMap { $0["provider"] as? String })
+        #expect(providers == ["test.east", "test.west", "test"])
+        #expect(try cli.run(["plan", path, "--detailed-exitcode"]).status == 0)
+        #expect(try cli.run(["destroy", path, "--auto-approve"]).status == 0)
+        #expect(count(east) == 0 && count(west) == 0)
+
+        let unconfigured = try cli.writeStack("Unconfigured", ["main.swift": """
+            import Strata
+            import StrataTestProvider
+
+            TestResource("a").using(ProviderRef(name: "test", alias: "nowhere"))
+            """])
+        let invalid = try cli.run(["validate", unconfigured])
+        #expect(invalid.status == 1)
+        #expect(invalid.stderr.contains("provider test.nowhere is not configured"), "\(invalid.output)")
+    }
+
+    @Test func aStackReadsAnotherStacksOutputsAndDataSourcesDuringPlan() throws {
+        let cli = try StrataCLI()
+        defer { cli.remove() }
+        let platform = try cli.writeStack("Platform", ["main.swift": """
+            import Strata
+            import StrataTestProvider
+
+            let network = TestResource("network", value: "10.0.0.0/16")
+            network.label = "shared-network"
+            Stack.output("networkId", network.id)
+            Stack.output("token", Expr<String>("s3cr3t").secret)
+            """])
+        #expect(try cli.run(["apply", platform, "--auto-approve", "--instance", "us-east"]).status == 0)
+
+        let tenant = try cli.writeStack("Tenant", ["main.swift": """
+            import Strata
+            import StrataTestProvider
+
+            let platform = StackRef("platform", instance: "us-east")
+            let found = TestLookup("network", label: "shared-network")
+            let db = TestResource("db", inputs: [platform.output("networkId"), found.id])
+            db.secret = platform.output("token")
+            Stack.output("cidr", found.value)
+            """])
+        let plan = try cli.run(["plan", tenant])
+        #expect(plan.status == 0, "\(plan.output)")
+        #expect(plan.stdout.contains("Read: data.test_lookup.network, strata_stack.platform[\"us-east\"]"), "\(plan.output)")
+        #expect(plan.stdout.contains("secret = (secret)"), "\(plan.output)")
+        #expect(!plan.output.contains("s3cr3t"))
+        let apply = try cli.run(["apply", tenant, "--auto-approve"])
+        #expect(apply.status == 0, "\(apply.output)")
+        #expect(apply.stdout.contains("cidr = \"10.0.0.0/16\""), "\(apply.output)")
+        let db = try cli.run(["state", "show", tenant, "test_resource.db", "--json"])
+        let json = try JSONSerialization.jsonObject(with: Data(db.stdout.utf8)) as? [String: Any]
+        let inputs = ((json?["attributes"] as? [String: Any])?["inputs"] as? [String]) ?? []
+        #expect(inputs.count == 2 && inputs[0] == inputs[1], "both name the platform's network: \(inputs)")
+        #expect(cli.storedIDs().count == 2, "the data source created nothing")
+        #expect(try cli.run(["destroy", tenant, "--auto-approve"]).status == 0)
+        #expect(cli.storedIDs().count == 1, "the data source destroyed nothing")
+
+        let missing = try cli.writeStack("Missing", ["main.swift": """
+            import Strata
+            import StrataTestProvider
+
+            TestResource("x", inputs: [StackRef("platform", instance: "eu").output("networkId"), StackRef("platform", instance: "us-east").output("nope")])
+            TestLookup("ghost", label: "nobody")
+            """])
+        let refused = try cli.run(["plan", missing])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("that stack instance has no state in this backend"), "\(refused.output)")
+        #expect(refused.stderr.contains("has no output 'nope' (it has: networkId, token)"), "\(refused.output)")
+    }
 }
