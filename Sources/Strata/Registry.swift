@@ -21,6 +21,7 @@ final class Registry: @unchecked Sendable {
     private var moves: [Move] = []
     private var providers: [ProviderInstance] = []
     private var dataSources: [DataSource] = []
+    private var checks: [DeclaredCheck] = []
 
     init(context: StackContext) { self.context = context }
 
@@ -44,6 +45,64 @@ final class Registry: @unchecked Sendable {
             return
         }
         resources.append(resource)
+    }
+
+    func addCheck(_ check: DeclaredCheck) {
+        lock.lock()
+        defer { lock.unlock() }
+        checks.append(check)
+    }
+
+    /// Runs every check's condition: passed, failed, or deferred when it reads a value not
+    /// known yet.
+    private func evaluateChecks() -> [CheckResult] {
+        let declared = lock.withLock { checks }
+        return declared.map { check in
+            let status: CheckResult.Status
+            var message = check.message
+            do {
+                status = try check.condition() ? .passed : .failed
+            } catch is NotKnownYet {
+                status = .deferred
+            } catch {
+                status = .failed
+                message += " (\(error))"
+            }
+            return CheckResult(address: check.address, kind: check.kind, message: message, status: status, location: check.location)
+        }
+    }
+
+    /// Known attribute values by address (from the engine, for checks).
+    lazy var knownValues: [String: [String: Value]] = {
+        guard let path = context.valuesPath, let data = FileManager.default.contents(atPath: path),
+            case .map(let all)? = try? ValueJSON.parse(data)
+        else { return [:] }
+        return all.compactMapValues(\.mapValue)
+    }()
+
+    /// The value of an expression if it is known now.
+    func known(_ value: Value) throws -> Value {
+        switch value {
+        case .reference(let ref):
+            guard let v = knownValues[ref.address.description]?[ref.attribute], v.isKnown else { throw NotKnownYet() }
+            return v
+        case .template(let parts):
+            var text = ""
+            for part in parts {
+                let v = try known(part).revealed
+                switch v {
+                case .string(let s): text += s
+                case .number, .bool: text += v.rendered()
+                default: throw NotKnownYet()
+                }
+            }
+            return .string(text)
+        case .list(let items): return .list(try items.map(known))
+        case .map(let fields): return .map(try fields.mapValues(known))
+        case .secret(let inner): return .secret(try known(inner))
+        case .unknown: throw NotKnownYet()
+        default: return value
+        }
     }
 
     func register(_ source: DataSource) {
@@ -117,17 +176,21 @@ final class Registry: @unchecked Sendable {
     }
 
     func manifest() -> Manifest {
+        // Checks run user code: outside the lock.
+        let checkResults = evaluateChecks()
         lock.lock()
         defer { lock.unlock() }
         var all = diagnostics
         for name in context.variables.keys.sorted() where !usedVariables.contains(name) {
             all.append(Diagnostic(.error, "--var \(name)=… is not a parameter of this stack (it reads: \(usedVariables.sorted().joined(separator: ", ")))"))
         }
-        return Manifest(
+        var manifest = Manifest(
             stack: context.stack, instance: context.instance,
             resources: resources.map { $0.manifestResource() },
             outputs: outputs, diagnostics: all, moves: moves, providers: providers,
             dataSources: dataSources.map { $0.manifestResource() })
+        manifest.checks = checkResults
+        return manifest
     }
 
     func writeManifest() {
@@ -154,6 +217,8 @@ struct StackContext: Codable, Sendable {
     var instance: String
     var variables: [String: String]
     var manifestPath: String?
+    /// A JSON file of known attribute values by address, for checks.
+    var valuesPath: String?
 
     static func fromArguments() -> StackContext {
         let arguments = CommandLine.arguments

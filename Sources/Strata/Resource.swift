@@ -86,6 +86,10 @@ open class Resource {
         return self
     }
 
+    func appendReplaceTriggers(_ values: [Value]) {
+        options.replaceWhen += values
+    }
+
     func manifestResource() -> ManifestResource {
         ManifestResource(address: address, inputs: inputs, options: options, location: location)
     }

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// The credentials file names sections `[NAME]`; the config file `[default]` and
 /// `[profile NAME]` (other sections, e.g. `[sso-session x]`, are kept under their full name).
-/// Lines starting with `#` or `;` are comments; indented lines continue a nested key
+/// Lines starting with `#` or `;` are comments (only whole lines, as in the AWS CLI); indented lines continue a nested key
 /// (`s3 =` then `  addressing_style = path`) and are stored as `parent.key`.
 public struct SharedConfigFile: Sendable, Hashable {
     public enum Kind: Sendable { case credentials, config }
@@ -30,11 +30,8 @@ public struct SharedConfigFile: Sendable, Hashable {
             }
             guard let section, let equals = trimmed.firstIndex(of: "=") else { continue }
             let key = trimmed[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
-            var value = trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: .whitespaces)
-            // An inline comment needs whitespace before it, as in the AWS CLI.
-            if let hash = value.range(of: " #") ?? value.range(of: "\t#") {
-                value = value[..<hash.lowerBound].trimmingCharacters(in: .whitespaces)
-            }
+            // No inline comments: the AWS CLI (Python's RawConfigParser) keeps `# …` in the value.
+            let value = trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: .whitespaces)
             let indented = line.first == " " || line.first == "\t"
             if indented, let parent {
                 profiles[section, default: [:]]["\(parent).\(key)"] = value

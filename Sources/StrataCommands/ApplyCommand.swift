@@ -87,7 +87,7 @@ struct ApplyRun {
             if !adopted.isEmpty {
                 print(style.yellow("Recovered \(adopted.count) resource(s) created by an interrupted run: ") + adopted.map(\.description).joined(separator: ", "))
             }
-            let manifest = try engine.loadForCommand(directory, displayPath: target, style: style)
+            let manifest = try await engine.loadForCommand(directory, displayPath: target, style: style)
             let plan = try await engine.plan(manifest, directory: directory, options: planOptions.options(destroy: destroy))
             print(PlanRenderer(style: style).render(plan), terminator: "")
             guard plan.changeCount > 0 else {
@@ -117,8 +117,12 @@ struct ApplyRun {
     func execute(_ engine: Engine, _ plan: StrataEngine.Plan, interrupt: Interrupt, style: Style) async throws -> ApplyReport {
         print("")
         let progress = ProgressView(style: style, total: plan.changeCount, live: isatty(1) == 1 && style.color)
-        defer { progress.stop() }
-        return try await engine.apply(plan, interrupt: interrupt, observer: progress)
+        var report = try await engine.apply(plan, interrupt: interrupt, observer: progress)
+        progress.stop()
+        if plan.hasChecks && report.failed.isEmpty && report.stateError == nil {
+            report.failedChecks = try await engine.failedChecksAfterApply(URL(fileURLWithPath: plan.stackDirectory))
+        }
+        return report
     }
 
     func confirm(style: Style) throws -> Bool {
@@ -153,12 +157,16 @@ struct ApplyRun {
             }
         }
         if let stateError = report.stateError { printError(style.red("Error: ") + stateError) }
+        for check in report.failedChecks {
+            let location = check.location.map { "\($0): " } ?? ""
+            printError(style.red("Error: ") + "\(location)\(check.address): \(check.kind.rawValue) failed after apply: \(check.message)")
+        }
         for failure in report.failed {
             if case .failed(let message, _) = failure.outcome {
                 printError(style.red("Error: ") + "\(failure.address) (\(failure.kind.rawValue)): \(message)")
             }
         }
-        if !report.succeeded && !report.results.isEmpty {
+        if !report.succeeded && (!report.results.isEmpty || !report.failedChecks.isEmpty) {
             printError("Everything that completed is saved in the state; run apply again to finish.")
             throw ExitCode(1)
         }

@@ -33,7 +33,7 @@ extension StrataCommand {
             do {
                 let state = try await Self.withEngine(engine) { engine in
                     try await engine.withLock(key, operation: "import") {
-                        let manifest = try engine.loadForCommand(stack, style: style)
+                        let manifest = try await engine.loadForCommand(stack, style: style)
                         return try await engine.importResource(target, id: id, manifest: manifest, key: key)
                     }
                 }

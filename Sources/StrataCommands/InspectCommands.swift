@@ -95,7 +95,7 @@ extension StrataCommand {
 
         func run() async throws {
             let engine = try global.engine()
-            let manifest = try await Self.withEngine(engine) { try $0.loadForCommand(stack, style: global.style) }
+            let manifest = try await Self.withEngine(engine) { try await $0.loadForCommand(stack, style: global.style) }
             print(GraphRenderer.render(manifest, format: format == .mermaid ? .mermaid : .dot), terminator: "")
         }
     }

@@ -4,15 +4,15 @@ import StrataModel
 
 extension Engine {
     /// Loads a stack for a command, telling the user when it compiles (the slow path).
-    func loadForCommand(_ stack: StackArgument, style: Style, quiet: Bool = false) throws -> Manifest {
-        try loadForCommand(stack.url, displayPath: stack.path, style: style, quiet: quiet)
+    func loadForCommand(_ stack: StackArgument, style: Style, quiet: Bool = false) async throws -> Manifest {
+        try await loadForCommand(stack.url, displayPath: stack.path, style: style, quiet: quiet)
     }
 
-    func loadForCommand(_ directory: URL, displayPath: String, style: Style, quiet: Bool = false) throws -> Manifest {
+    func loadForCommand(_ directory: URL, displayPath: String, style: Style, quiet: Bool = false) async throws -> Manifest {
         let started = Date()
         let result: StackLoader.Result
         do {
-            result = try load(directory)
+            result = try await loadWithChecks(directory)
         } catch let error as StackLoadError {
             throw CommandFailure(message: error.description)
         }

@@ -63,7 +63,7 @@ extension StrataCommand {
             let plan: StrataEngine.Plan
             do {
                 plan = try await Self.withEngine(engine) { engine in
-                    let manifest = try engine.loadForCommand(stack, style: style, quiet: json)
+                    let manifest = try await engine.loadForCommand(stack, style: style, quiet: json)
                     return try await engine.plan(manifest, directory: stack.url, options: planOptions.options(destroy: destroy))
                 }
             } catch let error as PlanError {

@@ -17,7 +17,7 @@ extension StrataCommand {
             let style = global.style
             let engine = try global.engine()
             let diagnostics = try await Self.withEngine(engine) { engine in
-                let manifest = try engine.loadForCommand(stack, style: style, quiet: json)
+                let manifest = try await engine.loadForCommand(stack, style: style, quiet: json)
                 return (manifest, try await engine.validate(manifest))
             }
             let errors = diagnostics.1.filter { $0.severity == .error }

@@ -52,9 +52,34 @@ public struct Engine: Sendable {
 
     // MARK: Stages
 
-    public func load(_ directory: URL) throws -> StackLoader.Result {
+    public func load(_ directory: URL, knownValues: [String: [String: Value]]? = nil) throws -> StackLoader.Result {
         let loader = try StackLoader.standard()
-        return try loader.load(.init(directory: directory, stackName: Engine.stackName(of: directory), instance: configuration.instance, variables: configuration.variables))
+        return try loader.load(.init(directory: directory, stackName: Engine.stackName(of: directory), instance: configuration.instance,
+                                     variables: configuration.variables, knownValues: knownValues))
+    }
+
+    /// Loads a stack; when some of its checks need values that the state has, runs it once
+    /// more with those values, so the checks are decided at plan time where they can be.
+    public func loadWithChecks(_ directory: URL) async throws -> StackLoader.Result {
+        let first = try load(directory)
+        guard first.manifest.checks.contains(where: { $0.status == .deferred && $0.kind == .precondition }) else { return first }
+        let snapshot = try await backend.load(key(for: directory))
+        guard !snapshot.resources.isEmpty else { return first }
+        return try load(directory, knownValues: Engine.knownValues(snapshot))
+    }
+
+    /// Checks after an apply: the stack runs again with the values now in the state. The
+    /// checks that fail, if any.
+    public func failedChecksAfterApply(_ directory: URL) async throws -> [CheckResult] {
+        let snapshot = try await backend.load(key(for: directory))
+        let result = try load(directory, knownValues: Engine.knownValues(snapshot))
+        return result.manifest.checks.filter { $0.status == .failed }
+    }
+
+    static func knownValues(_ snapshot: StateSnapshot) -> [String: [String: Value]] {
+        var values: [String: [String: Value]] = [:]
+        for resource in snapshot.resources where !resource.deposed { values[resource.address.description] = resource.outputs }
+        return values
     }
 
     /// Validates a manifest against the provider schemas; the diagnostics, errors first.

@@ -51,12 +51,15 @@ public struct Executor: Sendable {
                     var resolver = Resolver()
                     for dep in step.desired?.dependencies ?? [] { resolver.attributes[dep] = known[dep] }
                     let inputs = step.desired.map { resolver.resolve($0.inputs) }
+                    let triggers: [Value]? = step.desired.flatMap { desired in
+                        desired.options.replaceWhen.isEmpty ? nil : desired.options.replaceWhen.map { resolver.resolve($0) }
+                    }
                     running += 1
                     observer?.started(op.kind, step.address, deposed: op.deposedCopy)
                     group.addTask {
                         let start = Date()
                         do {
-                            let (outcome, outputs) = try await self.run(op, step: step, inputs: inputs, plan: plan)
+                            let (outcome, outputs) = try await self.run(op, step: step, inputs: inputs, triggers: triggers, plan: plan)
                             return (id, outcome.timed(Date().timeIntervalSince(start)), outputs)
                         } catch let error as StateError {
                             return (id, .stateFailed(error.description), nil)
@@ -123,7 +126,7 @@ public struct Executor: Sendable {
     }
 
     /// Runs one operation against its provider and records it in the state.
-    func run(_ op: Operation, step: PlannedStep, inputs: [String: Value]?, plan: Plan) async throws -> (OperationOutcome, [String: Value]?) {
+    func run(_ op: Operation, step: PlannedStep, inputs: [String: Value]?, triggers: [Value]?, plan: Plan) async throws -> (OperationOutcome, [String: Value]?) {
         let handle = try await registry.provider(step.provider)
         let timeout = await registry.callTimeout
         let schema = handle.schema.resources[step.type]
@@ -144,7 +147,8 @@ public struct Executor: Sendable {
                 try await handle.client.call(.create, CreateRequest(type: step.type, inputs: plain, token: token, tags: tags), as: CreateResponse.self, timeout: timeout)
             }
             let outputs = Executor.secretsKept(Planner.markSecrets(response.outputs, schema: schema), inputs: inputs)
-            let state = ResourceState(address: step.address, provider: step.provider, id: response.id, inputs: inputs, outputs: outputs, dependencies: desired.dependencies)
+            var state = ResourceState(address: step.address, provider: step.provider, id: response.id, inputs: inputs, outputs: outputs, dependencies: desired.dependencies)
+            state.triggers = triggers
             try await backend.write(plan.key, .put(state, intentToken: token, action: step.action == .replace ? "replace" : "create"))
             return (.succeeded(detail: "id=\(response.id)", seconds: 0), outputs)
 
@@ -168,7 +172,8 @@ public struct Executor: Sendable {
                 try await handle.client.call(.update, UpdateRequest(type: step.type, id: prior.id, priorInputs: prior.inputs.mapValues(\.revealed), priorOutputs: prior.outputs.mapValues(\.revealed), inputs: plain), as: UpdateResponse.self, timeout: timeout)
             }
             let outputs = Executor.secretsKept(Planner.markSecrets(response.outputs, schema: schema), inputs: inputs)
-            let state = ResourceState(address: step.address, provider: step.provider, id: prior.id, inputs: inputs, outputs: outputs, dependencies: desired.dependencies)
+            var state = ResourceState(address: step.address, provider: step.provider, id: prior.id, inputs: inputs, outputs: outputs, dependencies: desired.dependencies)
+            state.triggers = triggers
             try await backend.write(plan.key, .put(state, intentToken: nil, action: "update"))
             return (.succeeded(detail: "id=\(prior.id)", seconds: 0), outputs)
 
@@ -259,11 +264,15 @@ public struct ApplyReport: Sendable, Codable {
     public var seconds: Double
     public var interrupted: Bool
     public var stateError: String?
+    /// Checks that failed when evaluated with the values after apply.
+    public var failedChecks: [CheckResult] = []
 
     public var failed: [OperationResult] {
         results.filter { if case .failed = $0.outcome { return true }; if case .stateFailed = $0.outcome { return true }; return false }
     }
-    public var succeeded: Bool { failed.isEmpty && !interrupted && stateError == nil && results.allSatisfy { $0.outcome.succeeded } }
+    public var succeeded: Bool {
+        failed.isEmpty && !interrupted && stateError == nil && failedChecks.isEmpty && results.allSatisfy { $0.outcome.succeeded }
+    }
 
     public func count(_ kind: OperationKind) -> Int {
         results.filter { $0.kind == kind && { if case .succeeded = $0.outcome { return true }; return false }($0) }.count

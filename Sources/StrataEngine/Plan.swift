@@ -22,6 +22,8 @@ public struct Plan: Sendable, Codable {
     public var notes: [String]
     /// What data sources and stack references read during the plan, by address.
     public var reads: [String: [String: Value]] = [:]
+    /// The stack declares checks: after apply they are evaluated again with the new values.
+    public var hasChecks = false
 
     public var changeCount: Int { steps.filter { $0.action != .noop || $0.movedFrom != nil }.count }
 

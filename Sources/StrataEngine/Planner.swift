@@ -47,8 +47,16 @@ public struct Planner: Sendable {
         if !options.destroy {
             let problems = Timings.measure("plan: validate") { Validator(schemas: schemas).validate(manifest).filter { $0.severity == .error } }
             if !problems.isEmpty { throw PlanError.validation(problems) }
+            let failed = manifest.checks.filter { $0.kind == .precondition && $0.status == .failed }
+            if !failed.isEmpty {
+                throw PlanError.validation(failed.map { Diagnostic(.error, "precondition failed: \($0.message)", address: $0.address.description, location: $0.location) })
+            }
         }
         var notes: [String] = []
+        let deferred = manifest.checks.filter { $0.status == .deferred || $0.kind == .postcondition }.count
+        if deferred > 0 && !options.destroy {
+            notes.append("\(deferred) check(s) need values known only after apply; they are evaluated then.")
+        }
         if pendingIntents > 0 {
             notes.append("\(pendingIntents) create(s) were interrupted by a crash; apply will look for them first and adopt what exists.")
         }
@@ -145,9 +153,15 @@ public struct Planner: Sendable {
                                                    secret: attribute.secret || (after?.containsSecret ?? false) || (before?.containsSecret ?? false)))
                 }
                 step.changes = changes
+                let triggers = resolver.resolve(.list(resource.options.replaceWhen))
+                let triggered = !resource.options.replaceWhen.isEmpty && prior.triggers != nil
+                    && (!triggers.isKnown || !triggers.sameAs(.list(prior.triggers ?? [])))
                 if replaceRequested.contains(address) {
                     step.action = .replace
                     step.reason = "requested with --replace"
+                } else if triggered {
+                    step.action = .replace
+                    step.reason = "replaceWhen: a value it watches changed"
                 } else if changes.contains(where: \.forcesReplacement) {
                     step.action = .replace
                 } else if !changes.isEmpty {
@@ -205,7 +219,8 @@ public struct Planner: Sendable {
 
         return Plan(version: Plan.currentVersion, key: snapshot.key, stackDirectory: stackDirectory, variables: variables,
                     stateSerial: snapshot.serial, stateLineage: snapshot.lineage, destroy: options.destroy, steps: steps,
-                    outputs: options.destroy ? [:] : manifest.outputs, createdAt: Date(), schemas: schemas, notes: notes, reads: reads)
+                    outputs: options.destroy ? [:] : manifest.outputs, createdAt: Date(), schemas: schemas, notes: notes, reads: reads,
+                    hasChecks: !options.destroy && !manifest.checks.isEmpty)
     }
 
     /// Reads what the stack refers to outside itself: other stacks' outputs (from the state
@@ -272,37 +287,49 @@ public struct Planner: Sendable {
     /// everything that depends on them, since their inputs may change with them.
     static func changedSinceRecorded(_ desired: [ManifestResource], recorded: [ResourceState], schemas: [String: ProviderSchema],
                                      replace: Set<ResourceAddress>) -> Set<ResourceAddress> {
-        var byAddress: [ResourceAddress: ResourceState] = [:]
+        var index: [ResourceAddress: Int] = [:]
+        index.reserveCapacity(recorded.count)
         var resolver = Resolver()
-        for state in recorded {
-            byAddress[state.address] = state
+        resolver.attributes.reserveCapacity(recorded.count)
+        for (i, state) in recorded.enumerated() {
+            index[state.address] = i
             resolver.attributes[state.address] = state.outputs
         }
         var changed: Set<ResourceAddress> = []
-        var dependents: [ResourceAddress: [ResourceAddress]] = [:]
         for resource in desired {
-            for dep in resource.dependencies { dependents[dep, default: []].append(resource.address) }
-            guard let prior = byAddress[resource.address] else { continue }
+            guard let i = index[resource.address] else { continue }
             guard let schema = schemas[resource.address.provider]?.resources[resource.type] else { changed.insert(resource.address); continue }
             if replace.contains(resource.address) { changed.insert(resource.address); continue }
-            let inputs = resolver.resolve(resource.inputs)
-            let before = prior.inputs
-            for name in Set(inputs.keys).union(before.keys) {
-                guard let attribute = schema.attributes[name], attribute.isInput else { continue }
-                if resource.options.ignoreChanges.contains(name) { continue }
-                let after = inputs[name]
-                if after == nil && attribute.mode == .optionalComputed { continue }
-                if let after, after.sameAs(before[name]) { continue }
-                if after == nil && (before[name] == nil || before[name] == .null) { continue }
-                changed.insert(resource.address)
-                break
+            if !resource.options.replaceWhen.isEmpty, let recordedTriggers = recorded[i].triggers {
+                let triggers = resolver.resolve(.list(resource.options.replaceWhen))
+                if !triggers.isKnown || !triggers.sameAs(.list(recordedTriggers)) { changed.insert(resource.address); continue }
             }
+            let inputs = resolver.resolve(resource.inputs)
+            let before = recorded[i].inputs
+            // The same test as the plan's attribute diff, on declared vs recorded inputs.
+            func differs(_ name: String, _ after: Value?, _ prior: Value?) -> Bool {
+                guard let attribute = schema.attributes[name], attribute.isInput else { return false }
+                if resource.options.ignoreChanges.contains(name) { return false }
+                if after == nil && attribute.mode == .optionalComputed { return false }
+                if let after, after.sameAs(prior) { return false }
+                if after == nil && (prior == nil || prior == .null) { return false }
+                return true
+            }
+            if inputs.contains(where: { differs($0.key, $0.value, before[$0.key]) })
+                || before.contains(where: { inputs[$0.key] == nil && differs($0.key, nil, $0.value) })
+            {
+                changed.insert(resource.address)
+            }
+        }
+        guard !changed.isEmpty else { return changed }
+        // What depends on a changed resource may change with it.
+        var dependents: [ResourceAddress: [ResourceAddress]] = [:]
+        for resource in desired where index[resource.address] != nil {
+            for dep in resource.dependencies { dependents[dep, default: []].append(resource.address) }
         }
         var queue = Array(changed)
         while let address = queue.popLast() {
-            for dependent in dependents[address] ?? [] where byAddress[dependent] != nil {
-                if changed.insert(dependent).inserted { queue.append(dependent) }
-            }
+            for dependent in dependents[address] ?? [] where changed.insert(dependent).inserted { queue.append(dependent) }
         }
         return changed
     }

@@ -13,7 +13,10 @@ public struct StackLoader: Sendable {
         public var stackName: String
         public var instance: String
         public var variables: [String: String]
-        public init(directory: URL, stackName: String, instance: String, variables: [String: String]) {
+        /// Known attribute values by address, for the stack's checks (`Expr.get()`).
+        public var knownValues: [String: [String: Value]]? = nil
+        public init(directory: URL, stackName: String, instance: String, variables: [String: String], knownValues: [String: [String: Value]]? = nil) {
+            self.knownValues = knownValues
             self.directory = directory
             self.stackName = stackName
             self.instance = instance
@@ -140,8 +143,18 @@ public struct StackLoader: Sendable {
             var instance: String
             var variables: [String: String]
             var manifestPath: String
+            var valuesPath: String?
         }
-        let context = Context(stack: request.stackName, instance: request.instance, variables: request.variables, manifestPath: manifestFile.path)
+        var valuesFile: URL? = nil
+        if let known = request.knownValues {
+            // Values can hold secrets: a file only this user can read, removed right after.
+            let file = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("strata-values-\(randomHex(bytes: 8)).json")
+            FileManager.default.createFile(atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o600])
+            try ValueJSON.data(.map(known.mapValues { .map($0) })).write(to: file)
+            valuesFile = file
+        }
+        defer { if let valuesFile { try? FileManager.default.removeItem(at: valuesFile) } }
+        let context = Context(stack: request.stackName, instance: request.instance, variables: request.variables, manifestPath: manifestFile.path, valuesPath: valuesFile?.path)
         let json = String(decoding: try StrataJSON.encode(context), as: UTF8.self)
         let result = try Timings.measure("stack: run program") { try Subprocess.run(binary, arguments: ["--strata-context", json], workingDirectory: request.directory) }
         guard result.status == 0 else {

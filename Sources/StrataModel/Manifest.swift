@@ -16,6 +16,8 @@ public struct Manifest: Sendable, Hashable, Codable {
     public var providers: [ProviderInstance]
     /// Read-only lookups (`data.type.name`), read during plan; never created or destroyed.
     public var dataSources: [ManifestResource]
+    /// Preconditions and postconditions, as the stack program could evaluate them.
+    public var checks: [CheckResult] = []
 
     public init(
         version: Int = Manifest.currentVersion, stack: String, instance: String,
@@ -45,6 +47,7 @@ public struct Manifest: Sendable, Hashable, Codable {
         moves = try c.decodeIfPresent([Move].self, forKey: .moves) ?? []
         providers = try c.decodeIfPresent([ProviderInstance].self, forKey: .providers) ?? []
         dataSources = try c.decodeIfPresent([ManifestResource].self, forKey: .dataSources) ?? []
+        checks = try c.decodeIfPresent([CheckResult].self, forKey: .checks) ?? []
     }
 }
 
@@ -65,6 +68,25 @@ extension ResourceAddress {
     public var stackReferenceTarget: (stack: String, instance: String)? {
         guard isStackReference, let open = name.range(of: "[\""), name.hasSuffix("\"]") else { return nil }
         return (String(name[..<open.lowerBound]), String(name[open.upperBound..<name.index(name.endIndex, offsetBy: -2)]))
+    }
+}
+
+/// A precondition or postcondition the stack declares, and how it came out when the stack
+/// program ran: `deferred` when it needs a value known only after apply.
+public struct CheckResult: Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Hashable, Codable { case precondition, postcondition }
+    public enum Status: String, Sendable, Hashable, Codable { case passed, failed, deferred }
+    public var address: ResourceAddress
+    public var kind: Kind
+    public var message: String
+    public var status: Status
+    public var location: SourceLocation?
+    public init(address: ResourceAddress, kind: Kind, message: String, status: Status, location: SourceLocation?) {
+        self.address = address
+        self.kind = kind
+        self.message = message
+        self.status = status
+        self.location = location
     }
 }
 
@@ -124,6 +146,7 @@ public struct ManifestResource: Sendable, Hashable, Codable {
             for ref in inputs[key]!.references where seen.insert(ref.address).inserted { out.append(ref.address) }
         }
         for dep in options.dependsOn where seen.insert(dep).inserted { out.append(dep) }
+        for ref in options.replaceWhen.flatMap(\.references) where seen.insert(ref.address).inserted { out.append(ref.address) }
         return out
     }
 }
@@ -138,6 +161,8 @@ public struct ResourceOptions: Sendable, Hashable, Codable {
     public var createBeforeDestroy: Bool
     /// The alias of the provider instance to use; nil for the provider's default.
     public var provider: String?
+    /// Replace the resource whenever any of these values (usually references) changes.
+    public var replaceWhen: [Value] = []
 
     public init(dependsOn: [ResourceAddress] = [], protect: Bool = false, ignoreChanges: [String] = [], createBeforeDestroy: Bool = false, provider: String? = nil) {
         self.provider = provider
@@ -154,6 +179,7 @@ public struct ResourceOptions: Sendable, Hashable, Codable {
         ignoreChanges = try c.decodeIfPresent([String].self, forKey: .ignoreChanges) ?? []
         createBeforeDestroy = try c.decodeIfPresent(Bool.self, forKey: .createBeforeDestroy) ?? false
         provider = try c.decodeIfPresent(String.self, forKey: .provider)
+        replaceWhen = try c.decodeIfPresent([Value].self, forKey: .replaceWhen) ?? []
     }
 }
 

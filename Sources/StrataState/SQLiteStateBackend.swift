@@ -158,6 +158,10 @@ public final class SQLiteStateBackend: StateBackend {
                     );
                     """)
         }
+        // v3 (replaceWhen): the trigger values a resource was made with.
+        migrator.registerMigration("v3") { db in
+            try db.execute(sql: "ALTER TABLE resources ADD COLUMN triggers_json TEXT")
+        }
         return migrator
     }
 
@@ -217,7 +221,7 @@ public final class SQLiteStateBackend: StateBackend {
         let cursor = try Row.fetchCursor(
             db.cachedStatement(
                 sql: """
-                    SELECT address, deposed, provider, id, inputs_json, outputs_json, deps_json
+                    SELECT address, deposed, provider, id, inputs_json, outputs_json, deps_json, triggers_json
                     FROM resources WHERE stack = ? AND instance = ? ORDER BY address, deposed
                     """),
             arguments: [key.stack, key.instance])
@@ -225,6 +229,13 @@ public final class SQLiteStateBackend: StateBackend {
             let addressText = try r.decode(String.self, atIndex: 0)
             guard let address = ResourceAddress(parsing: addressText) else {
                 throw StateError.storage("bad resource address '\(addressText)' in \(key)")
+            }
+            var triggers: [Value]? = nil
+            if let text = try r.decode(String?.self, atIndex: 7) {
+                guard case .list(let items)? = try? ValueJSON.parse(text) else {
+                    throw StateError.storage("cannot read the replaceWhen values of \(addressText). The state file may be damaged; restore it from a backup.")
+                }
+                triggers = items
             }
             resources.append(
                 ResourceState(
@@ -235,6 +246,7 @@ public final class SQLiteStateBackend: StateBackend {
                     outputs: try decodeFields(try r.decode(String.self, atIndex: 5), "outputs of \(addressText)"),
                     dependencies: try decodeAddresses(try r.decode(String.self, atIndex: 6), "dependencies of \(addressText)"),
                     deposed: try r.decode(Bool.self, atIndex: 1)))
+            resources[resources.count - 1].triggers = triggers
         }
         // SQLite orders by bytes; make the order exactly ResourceAddress's (current before deposed).
         resources.sort { a, b in
@@ -382,7 +394,7 @@ public final class SQLiteStateBackend: StateBackend {
 
     /// A change with its JSON already encoded, so the write transaction only runs SQL.
     private enum EncodedChange: Sendable {
-        case put(address: String, deposed: Bool, provider: String, id: String, inputs: String, outputs: String, deps: String, intentToken: String?, action: String)
+        case put(address: String, deposed: Bool, provider: String, id: String, inputs: String, outputs: String, deps: String, triggers: String?, intentToken: String?, action: String)
         case remove(address: String, deposed: Bool, action: String)
         case move(from: ResourceAddress, to: ResourceAddress)
         case depose(String)
@@ -399,6 +411,7 @@ public final class SQLiteStateBackend: StateBackend {
                     address: resource.address.description, deposed: resource.deposed, provider: resource.provider,
                     id: resource.id, inputs: ValueJSON.string(resource.inputs),
                     outputs: ValueJSON.string(resource.outputs), deps: try Self.encodeJSON(resource.dependencies),
+                    triggers: resource.triggers.map { ValueJSON.string(.list($0)) },
                     intentToken: token, action: action)
             case .remove(let address, let deposed, let action):
                 encoded = .remove(address: address.description, deposed: deposed, action: action)
@@ -422,14 +435,14 @@ public final class SQLiteStateBackend: StateBackend {
         let historyAddress: String?
 
         switch change {
-        case .put(let address, let deposed, let provider, let id, let inputs, let outputs, let deps, let token, let action):
+        case .put(let address, let deposed, let provider, let id, let inputs, let outputs, let deps, let triggers, let token, let action):
             try db.cachedStatement(
                 sql: """
                     INSERT OR REPLACE INTO resources
-                    (stack, instance, address, deposed, provider, id, inputs_json, outputs_json, deps_json)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    (stack, instance, address, deposed, provider, id, inputs_json, outputs_json, deps_json, triggers_json)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """
-            ).execute(arguments: [stack, instance, address, deposed, provider, id, inputs, outputs, deps])
+            ).execute(arguments: [stack, instance, address, deposed, provider, id, inputs, outputs, deps, triggers])
             if let token {
                 try db.cachedStatement(sql: "DELETE FROM intents WHERE token = ?").execute(arguments: [token])
             }

@@ -26,6 +26,8 @@ public struct ResourceState: Sendable, Hashable, Codable {
     public var dependencies: [ResourceAddress]
     /// A newer copy replaced this one under create-before-destroy; this one awaits delete.
     public var deposed: Bool
+    /// The resolved `replaceWhen` values it was made with; a change replaces it.
+    public var triggers: [Value]? = nil
 
     public init(
         address: ResourceAddress, provider: String, id: String, inputs: [String: Value],

@@ -169,4 +169,48 @@ import Testing
         #expect(refused.stderr.contains("that stack instance has no state in this backend"), "\(refused.output)")
         #expect(refused.stderr.contains("has no output 'nope' (it has: networkId, token)"), "\(refused.output)")
     }
+
+    @Test func preconditionsPostconditionsAndReplaceWhen() throws {
+        let cli = try StrataCLI()
+        defer { cli.remove() }
+        func stack(replicas: Int, image: String, suffix: String) -> String {
+            """
+            import Strata
+            import StrataTestProvider
+
+            let replicas = \(replicas)
+            let image = TestResource("image", value: "\(image)")
+            let server = TestResource("server", value: "app")
+            server.replaceWhen(image.result)
+            server.precondition("at least two replicas") { replicas >= 2 }
+            let endpoint = TestResource("endpoint", value: "https://app.example.\(suffix)")
+            endpoint.postcondition("the endpoint is served over HTTPS on .com") { try endpoint.result.get().hasSuffix(".com") }
+            """
+        }
+        let path = try cli.writeStack("Checks", ["main.swift": stack(replicas: 1, image: "v1", suffix: "com")])
+        let refused = try cli.run(["plan", path])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("main.swift:8: error: test_resource.server: precondition failed: at least two replicas"), "\(refused.output)")
+
+        try cli.writeStack("Checks", ["main.swift": stack(replicas: 2, image: "v1", suffix: "com")])
+        let plan = try cli.run(["plan", path])
+        #expect(plan.stdout.contains("1 check(s) need values known only after apply"), "\(plan.output)")
+        let apply = try cli.run(["apply", path, "--auto-approve"])
+        #expect(apply.status == 0, "\(apply.output)")
+        let serverID = try #require(cli.storedIDs().count == 3 ? try cli.run(["state", "show", path, "test_resource.server", "--json"]).stdout : nil)
+
+        // The image changes: the server is replaced although none of its inputs changed.
+        try cli.writeStack("Checks", ["main.swift": stack(replicas: 2, image: "v2", suffix: "com")])
+        let replan = try cli.run(["plan", path])
+        #expect(replan.stdout.contains("-/+ test_resource.server — replaceWhen: a value it watches changed"), "\(replan.output)")
+        #expect(try cli.run(["apply", path, "--auto-approve"]).status == 0)
+        #expect(try cli.run(["state", "show", path, "test_resource.server", "--json"]).stdout != serverID)
+        #expect(try cli.run(["plan", path, "--detailed-exitcode"]).status == 0, "settled")
+
+        // A postcondition that fails once the value is known fails the apply.
+        try cli.writeStack("Checks", ["main.swift": stack(replicas: 2, image: "v2", suffix: "org")])
+        let failing = try cli.run(["apply", path, "--auto-approve"])
+        #expect(failing.status == 1)
+        #expect(failing.stderr.contains("test_resource.endpoint: postcondition failed after apply: the endpoint is served over HTTPS on .com"), "\(failing.output)")
+    }
 }

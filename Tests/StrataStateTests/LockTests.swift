@@ -62,7 +62,7 @@ func holder(pid: Int32, host: String = SQLiteStateBackend.hostName, lease: TimeI
         let one = try SQLiteStateBackend(path: dir.dbPath)
         let two = try SQLiteStateBackend(path: dir.dbPath)
         _ = try await one.lock(demo, operation: "apply", timeout: .zero, lease: .seconds(60))
-        let waiter = Task { try await two.lock(demo, operation: "plan", timeout: .seconds(10), lease: .seconds(60)) }
+        let waiter = Task { try await two.lock(demo, operation: "plan", timeout: .seconds(60), lease: .seconds(60)) }
         try await Task.sleep(for: .milliseconds(300))
         try await one.unlock(demo)
         let got = try await waiter.value
