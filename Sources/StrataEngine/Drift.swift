@@ -486,8 +486,14 @@ extension Engine {
             do {
                 let snapshot = try await backend.load(key)
                 let intents = try await backend.pendingIntents(key)
-                return await DriftDetector(registry: registry, parallelism: configuration.parallelism)
+                // Read-only: no lock. But a run writing the instance now makes in-between states look like drift.
+                let holder = try? await backend.lockHolder(key)
+                var report = await DriftDetector(registry: registry, parallelism: configuration.parallelism)
                     .sweep(snapshot: snapshot, manifest: manifest, intents: intents, started: started)
+                if let holder, holder.leaseUntil > Date() {
+                    report.notes.append("the instance was locked during this sweep (\(holder)): what that run was changing may show as drift")
+                }
+                return report
             } catch {
                 return .failure(key, started: started, message: Executor.message(error))
             }

@@ -41,8 +41,10 @@ public final class SQLiteStateBackend: StateBackend {
 
     /// Opens (creating if needed) the state database at `path` and brings its schema up to date.
     /// The folder must exist.
-    public init(path: String, busyTimeout: TimeInterval = SQLiteStateBackend.defaultBusyTimeout) throws {
+    public init(path: String, busyTimeout: TimeInterval = SQLiteStateBackend.defaultBusyTimeout,
+                sweepsKept: Int = SQLiteStateBackend.defaultSweepsKept) throws {
         self.path = path
+        self.sweepsKept = max(1, sweepsKept)
         self.session = UUID().uuidString
         var config = Configuration()
         config.label = "strata-state"
@@ -294,12 +296,14 @@ public final class SQLiteStateBackend: StateBackend {
 
     // MARK: - Drift sweeps and origins
 
-    /// Sweep records kept per instance; older ones are dropped as new ones come.
-    public static let sweepsKept = 1000
+    /// Drift sweep records kept per instance; older ones are dropped as new ones come.
+    public static let defaultSweepsKept = 1000
+    public let sweepsKept: Int
 
     @discardableResult
     public func recordSweep(_ key: InstanceKey, _ sweep: SweepRecord) async throws -> Int {
         do {
+            let sweepsKept = self.sweepsKept
             return try await pool.write { db in
                 try db.cachedStatement(
                     sql: """
@@ -317,7 +321,7 @@ public final class SQLiteStateBackend: StateBackend {
                         DELETE FROM drift_sweeps WHERE stack = ? AND instance = ? AND id <= (
                             SELECT id FROM drift_sweeps WHERE stack = ? AND instance = ? ORDER BY id DESC LIMIT 1 OFFSET ?)
                         """
-                ).execute(arguments: [key.stack, key.instance, key.stack, key.instance, Self.sweepsKept])
+                ).execute(arguments: [key.stack, key.instance, key.stack, key.instance, sweepsKept])
                 return id
             }
         } catch {
