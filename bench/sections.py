@@ -38,6 +38,11 @@ def best_of(runner, n, name, argv, cwd, env):
     return best
 
 
+def machine_line(info):
+    return (f"- machine: `{info['uname']}`, nproc {info['nproc']}; strata `{info['strata']}` (`{info['strata_bin']}`); "
+            f"terraform `{info['terraform']}`; other builds may have been running (2 cores shared)")
+
+
 def fmt_ratio(x):
     return "—" if x is None else (f"{x:.3f}" if x < 10 else f"{x:.1f}")
 
@@ -111,7 +116,7 @@ def makespan(a, runner, strata, env_base, out, info, tools):
                         runner.timeout = saved
                 rows.append(row)
 
-    lines = [f"### Makespan — {info['date']}", ""]
+    lines = [f"### Makespan — {info['date']}", "", machine_line(info), ""]
     lines.append(f"Heavy-tailed latencies (seed {a.seed}: 98% 50–500 ms log-uniform, 2% 5–20 s), `test` provider vs "
                  "`terraform_data` + `local-exec` `sleep`. Layered: "
                  f"{a.makespan_layers} layers, each resource on two of the layer before; random: each resource on up to "
@@ -189,7 +194,7 @@ def wire(a, runner, strata, env_base, out, info, tools):
         v = figures.get(key)
         return None if not v else (max(v) if high else min(v))
 
-    lines = [f"### Wire — {info['date']}", ""]
+    lines = [f"### Wire — {info['date']}", "", machine_line(info), ""]
     lines.append(f"`bench/wire/main.swift` (built with `swiftc -O` against `libStrataDSL.so`), best of 3. The pipe figures use a "
                  "client shaped like `PluginClient` (whole lines under a lock, one reader thread matching ids) talking to "
                  "`strata-provider-test`; each `read` loads the resource's JSON file from the store.")
@@ -238,8 +243,11 @@ SCALE_ROWS = [
     ("plan_changed", "no-change plan, `--refresh=changed`", "s"),
     ("change_plan", "one-resource change: plan (refresh)", "s"),
     ("change_plan_changed", "one-resource change: plan `--refresh=changed`", "s"),
-    ("change_apply", "one-resource change: apply", "s"),
-    ("state", "state size (SQLite + `-wal`)", "bytes"),
+    ("change_apply_changed", "one-resource change: apply `--refresh=changed`", "s"),
+    ("change_apply", "one-resource change: apply (refresh)", "s"),
+    ("change_apply_rss", "peak RSS, one-resource change apply (refresh)", "rss"),
+    ("state", "state size after the first apply (SQLite + `-wal`)", "bytes"),
+    ("state_end", "state size at the end", "bytes"),
 ]
 
 
@@ -260,7 +268,9 @@ def scale_figures(a, runner, strata, env_base, out, size, label):
     r["load"] = (tm.get("stack: hash sources", 0) + tm.get("stack: run + read manifest", 0)) / 1000
     r["apply"], r["apply_rss"], _ = runner.run(f"{name}-apply", [strata, "apply", stack, "--auto-approve"] + st, stack, env)
     r["state"] = run.file_size(state) + run.file_size(state + "-wal")
+    r["apply_timings"] = timings(os.path.join(runner.logs, f"{name}-apply.err"))
     r["plan"], r["plan_rss"], text = runner.run(f"{name}-plan", [strata, "plan", stack] + st, stack, env)
+    r["plan_timings"] = timings(os.path.join(runner.logs, f"{name}-plan.err"))
     run.check_no_changes("strata plan", text, size)
     r["plan_norefresh"], _, _ = runner.run(f"{name}-plan-norefresh", [strata, "plan", stack, "--refresh=false"] + st, stack, env)
     try:
@@ -275,9 +285,17 @@ def scale_figures(a, runner, strata, env_base, out, size, label):
         run.log(f"  warning: the one-resource change plan does not say '1 to update'")
     try:
         r["change_plan_changed"], _, _ = runner.run(f"{name}-change-plan-changed", [strata, "plan", stack, "--refresh=changed"] + st, stack, env)
+        r["change_apply_changed"], _, _ = runner.run(f"{name}-change-apply-changed", [strata, "apply", stack, "--auto-approve", "--refresh=changed"] + st,
+                                                     stack, env)
     except run.BenchError:
-        r["change_plan_changed"] = None
-    r["change_apply"], _, _ = runner.run(f"{name}-change-apply", [strata, "apply", stack, "--auto-approve"] + st, stack, env)
+        # An older strata without --refresh=changed.
+        r["change_plan_changed"] = r["change_apply_changed"] = None
+        runner.run(f"{name}-change-apply-first", [strata, "apply", stack, "--auto-approve"] + st, stack, env)
+    # A second one-resource change, applied with a full refresh.
+    with open(os.path.join(stack, "main.swift"), "a") as f:
+        f.write('previous[1].value = "changed again"\n')
+    runner.run(f"{name}-validate-changed-again", [strata, "validate", stack], stack, env)  # compile, not timed
+    r["change_apply"], r["change_apply_rss"], _ = runner.run(f"{name}-change-apply", [strata, "apply", stack, "--auto-approve"] + st, stack, env)
     r["state_end"] = run.file_size(state) + run.file_size(state + "-wal")
     return r
 
@@ -286,6 +304,8 @@ def fmt_figure(kind, v):
     run = _ctx()
     if v is None:
         return "—"
+    if kind == "ms":
+        return f"{v * 1000:.1f} ms"
     return {"s": run.fmt_seconds, "rss": run.fmt_rss, "bytes": run.fmt_bytes}[kind](v)
 
 
@@ -308,12 +328,32 @@ def scale(a, runner, strata, env_base, out, info, tools):
     base = load_baseline(base_path).get(f"scale-{a.scale_size}", {})
     run.log(f"Scale, N={a.scale_size}")
     r = scale_figures(a, runner, strata, env_base, out, a.scale_size, "now")
-    lines = [f"### Scale, N = {a.scale_size:,} (Strata alone) — {info['date']}", ""]
+    lines = [f"### Scale, N = {a.scale_size:,} (Strata alone) — {info['date']}", "", machine_line(info), ""]
     lines.append("Layered stack (width 100), `test` provider, no latency; one run each (wall time of the whole command, "
                  "peak RSS of the largest process). The one-resource change sets one resource's `value` (an update). "
                  f"Baseline: {base.get('label', '—')} (`bench/baseline.json`, written by `--baseline-bin`).")
     lines.append("")
     lines += comparison_table(SCALE_ROWS, r, base.get("figures"), base.get("label", "—"))
+    lines.append("")
+    # Linearity: the same stages at a fifth of the size, per resource.
+    small = max(1, a.scale_size // 5)
+    run.log(f"Scale, N={small} (linearity check)")
+    s = scale_figures(a, runner, strata, env_base, out, small, "now")
+    lines.append(f"Per-stage cost per resource at N = {small:,} and N = {a.scale_size:,} (`STRATA_TIMINGS`, µs per resource; "
+                 "a ratio near 1.0 is linear, well above 1.0 super-linear):")
+    lines.append("")
+    lines.append(f"| command: stage | N = {small:,} | N = {a.scale_size:,} | ratio |")
+    lines.append("|---|---:|---:|---:|")
+    for cmd, key, wall in (("first apply", "apply_timings", "apply"), ("plan", "plan_timings", "plan")):
+        stages = sorted(set(s.get(key, {})) | set(r.get(key, {})))
+        for stage in stages + ["(whole command)"]:
+            if stage == "(whole command)":
+                x, y = s[wall] * 1e6 / small, r[wall] * 1e6 / a.scale_size
+            else:
+                x, y = s[key].get(stage, 0) * 1000 / small, r[key].get(stage, 0) * 1000 / a.scale_size
+            if x < 0.5 and y < 0.5:
+                continue
+            lines.append(f"| {cmd}: {stage} | {x:.1f} | {y:.1f} | {y / x if x else float('nan'):.2f} |")
     lines.append("")
     return f"scale-{a.scale_size}", "\n".join(lines)
 
@@ -347,9 +387,9 @@ def stack_figures(a, runner, strata, env_base, out, label):
 STACK_ROWS = [
     ("cold", "cold compile (`validate`, empty cache)", "s"),
     ("warm", "compile, Swift module cache warm", "s"),
-    ("validate", "`validate`, stack cached", "s"),
-    ("load", "cached load (hash + run + read manifest)", "s"),
-    ("run", "… of which the stack program runs", "s"),
+    ("validate", "`validate`, stack cached", "ms"),
+    ("load", "cached load (hash + run + read manifest)", "ms"),
+    ("run", "… of which the stack program runs", "ms"),
 ]
 
 
@@ -361,7 +401,7 @@ def stacks(a, runner, strata, env_base, out, info, tools):
         save_baseline(base_path, "stacks", a.baseline_label, figures)
     base = load_baseline(base_path).get("stacks", {})
     r = stack_figures(a, runner, strata, env_base, out, "now")
-    lines = [f"### Stack loading — {info['date']}", ""]
+    lines = [f"### Stack loading — {info['date']}", "", machine_line(info), ""]
     lines.append("`strata validate` on Stacks/Demo and bench stacks of N `test` resources; cached figures best of 3; the load "
                  "figure is `STRATA_TIMINGS` (`stack: hash sources` + `stack: run + read manifest`). Goal: a cached load under 50 ms.")
     lines.append("")
