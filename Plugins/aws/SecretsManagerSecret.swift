@@ -1,3 +1,4 @@
+import Foundation
 import StrataAWSKit
 import StrataModel
 import StrataPluginKit
@@ -59,7 +60,7 @@ struct SecretsManagerSecretResource: AWSResource {
         } catch let error as AWSError where error.kind == .notFound {
             return nil
         }
-        if described["DeletedDate"] != nil && described["DeletedDate"] != .null { return nil }
+        if (described["DeletedDate"] ?? .null) != .null { return nil }
         let arn = described["ARN"]?.stringValue ?? id
         var outputs: [String: Value] = [
             "id": .string(arn),
@@ -88,8 +89,10 @@ struct SecretsManagerSecretResource: AWSResource {
         let client = context.client
         if inputs.string("description") != prior.string("description") {
             context.progress.report("updating the description of \(id)")
+            // ClientRequestToken is an idempotency token in the model: the SDKs always send one.
             _ = try await client.json(service: .secretsManager, target: "UpdateSecret", body: [
                 "SecretId": .string(id), "Description": .string(inputs.string("description") ?? ""),
+                "ClientRequestToken": .string(UUID().uuidString.lowercased()),
             ])
         }
         if let value = inputs.string("secretString"), value != prior.string("secretString") {
@@ -135,7 +138,8 @@ struct SecretsManagerSecretResource: AWSResource {
         for secret in secrets {
             let tags = secret.mapValue?["Tags"]?.listValue ?? []
             let tagged = tags.contains { $0.mapValue?["Key"]?.stringValue == StrataTags.token && $0.mapValue?["Value"]?.stringValue == token }
-            if tagged, secret.mapValue?["DeletedDate"] == nil, let arn = secret.mapValue?["ARN"]?.stringValue { return arn }
+            let deleted = (secret.mapValue?["DeletedDate"] ?? .null) != .null
+            if tagged, !deleted, let arn = secret.mapValue?["ARN"]?.stringValue { return arn }
         }
         return nil
     }
