@@ -25,6 +25,14 @@ struct AWSProvider: Provider {
         try store.configure(request.config)
     }
 
+    var dataSources: [String: ResourceSchema] { AWSDataSources.schemas }
+
+    func lookup(_ request: LookupRequest) async throws -> LookupResponse {
+        try await calling {
+            LookupResponse(outputs: try await AWSDataSources.lookup(request, client: try store.get()))
+        }
+    }
+
     func check(_ request: CheckRequest) async throws -> CheckResponse {
         let resource = try type(request.type)
         let problems = SchemaCheck.problems(request.inputs, schema: resource.schema) + resource.check(Inputs(request.inputs))

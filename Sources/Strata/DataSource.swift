@@ -50,3 +50,12 @@ public struct StackRef: Sendable {
         Expr(raw: .reference(Reference(address: .stackReference(stack: stack, instance: instance), attribute: name)))
     }
 }
+
+/// A data source of any type, for providers without a typed Swift module:
+/// `GenericDataSource("aws_availability_zones", "east")`.
+public final class GenericDataSource: DataSource {
+    public init(_ type: String, _ name: String, inputs: [String: Value] = [:], file: String = #filePath, line: Int = #line) {
+        super.init(type: type, name: name, file: file, line: line)
+        for (key, value) in inputs { setInput(key, Expr<Value>(raw: value)) }
+    }
+}
