@@ -104,6 +104,14 @@ struct AWSProvider: Provider {
         }
     }
 
+    func discover(_ request: DiscoverRequest) async throws -> DiscoverResponse {
+        try await calling {
+            let (resource, context) = try prepare(request.type, .none)
+            let found = try await resource.discover(tags: request.tags, in: context)
+            return DiscoverResponse(resources: found.sorted { $0.id < $1.id })
+        }
+    }
+
     // MARK: Helpers
 
     private func type(_ name: String) throws -> any AWSResource {

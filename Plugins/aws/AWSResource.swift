@@ -20,6 +20,8 @@ protocol AWSResource: Sendable {
     func delete(id: String, in context: ResourceContext) async throws
     /// The id of the resource a create with this token made (its `strata:token` tag), if any.
     func find(token: String, inputs: Inputs, in context: ResourceContext) async throws -> String?
+    /// The resources of this type carrying every one of `tags` (drift detection); see Discovery.swift.
+    func discover(tags: [String: String], in context: ResourceContext) async throws -> [DiscoveredResource]
 }
 
 /// What every call gets: the client and the progress line of the request.

@@ -15,9 +15,17 @@ enum EC2 {
     }
 
     /// Sets the stack's tags in place: CreateTags for new or changed, DeleteTags for removed;
-    /// `strata:*` tags are left alone.
+    /// `strata:*` tags are left alone. Compared with the tags the resource has now (DescribeTags),
+    /// not only with `old` (the recorded ones), so tags changed by hand are put back too.
     static func updateTags(id: String, from old: [String: String], to new: [String: String], client: AWSClient) async throws {
-        let old = StrataTags.userTags(old), new = StrataTags.userTags(new)
+        var params = QueryParameters()
+        params.filter("resource-id", [id])
+        let items = try await client.queryPages(service: .ec2, action: "DescribeTags", params: params, listElement: "tagSet")
+        var actual: [String: String] = [:]
+        for item in items {
+            if let key = item.string("key") { actual[key] = item.string("value") ?? "" }
+        }
+        let old = StrataTags.userTags(actual), new = StrataTags.userTags(new)
         let removed = old.keys.filter { new[$0] == nil }
         let changed = new.filter { old[$0.key] != $0.value }
         if !removed.isEmpty {

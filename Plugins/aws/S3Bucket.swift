@@ -74,12 +74,16 @@ struct S3BucketResource: AWSResource {
     }
 
     func update(id: String, prior: Inputs, inputs: Inputs, in context: ResourceContext) async throws {
-        if let wanted = inputs.bool("versioning"), wanted != prior.bool("versioning") {
-            try await putVersioning(id, wanted, context)
+        // Compared with what the bucket has now (not the recorded inputs): drift remediation
+        // updates a bucket whose recorded and declared values agree.
+        if let wanted = inputs.bool("versioning") {
+            let versioning = try await context.client.restXML(method: "GET", bucket: id, query: [.init("versioning", "")], operation: "GetBucketVersioning")
+            if (versioning.xml?.string("Status") == "Enabled") != wanted { try await putVersioning(id, wanted, context) }
         }
-        if inputs.tags != prior.tags {
+        let current = try await getTags(id, context)
+        if StrataTags.userTags(inputs.tags) != StrataTags.userTags(current) {
             // S3 replaces the whole tag set: keep the strata:* tags it has.
-            let strata = try await getTags(id, context).filter { $0.key.hasPrefix(StrataTags.prefix) }
+            let strata = current.filter { $0.key.hasPrefix(StrataTags.prefix) }
             try await putTags(id, inputs.tags.merging(strata) { _, kept in kept }, context)
         }
     }
@@ -110,7 +114,7 @@ struct S3BucketResource: AWSResource {
         return try await getTags(bucket, context)[StrataTags.token] == token ? bucket : nil
     }
 
-    private func getTags(_ bucket: String, _ context: ResourceContext) async throws -> [String: String] {
+    func getTags(_ bucket: String, _ context: ResourceContext) async throws -> [String: String] {
         do {
             let answer = try await context.client.restXML(method: "GET", bucket: bucket, query: [.init("tagging", "")], operation: "GetBucketTagging")
             var tags: [String: String] = [:]

@@ -87,7 +87,11 @@ struct SecretsManagerSecretResource: AWSResource {
 
     func update(id: String, prior: Inputs, inputs: Inputs, in context: ResourceContext) async throws {
         let client = context.client
-        if inputs.string("description") != prior.string("description") {
+        // Compared with what the secret has now (not only the recorded inputs), so that drift
+        // remediation puts back a description, value or tag changed by hand.
+        let current = try await read(id: id, recorded: nil, in: context).map(Inputs.init)
+        let now = current ?? prior
+        if inputs.string("description") ?? "" != now.string("description") ?? "" {
             context.progress.report("updating the description of \(id)")
             // ClientRequestToken is an idempotency token in the model: the SDKs always send one.
             _ = try await client.json(service: .secretsManager, target: "UpdateSecret", body: [
@@ -95,14 +99,15 @@ struct SecretsManagerSecretResource: AWSResource {
                 "ClientRequestToken": .string(UUID().uuidString.lowercased()),
             ])
         }
-        if let value = inputs.string("secretString"), value != prior.string("secretString") {
+        if let value = inputs.string("secretString"), value != now["secretString"]?.revealed.stringValue {
             context.progress.report("putting a new value of \(id)")
             _ = try await client.json(service: .secretsManager, target: "PutSecretValue", body: [
                 "SecretId": .string(id), "SecretString": .string(value),
-                "ClientRequestToken": .string(Digest.sha256Hex(Array("\(id):\(value)".utf8))),
+                // Same token for a retry of this change; a new one when putting back an old value.
+                "ClientRequestToken": .string(Digest.sha256Hex(Array("\(id):\(now.string("versionId") ?? ""):\(value)".utf8))),
             ])
         }
-        let old = StrataTags.userTags(prior.tags), new = StrataTags.userTags(inputs.tags)
+        let old = StrataTags.userTags(now.tags), new = StrataTags.userTags(inputs.tags)
         let removed = old.keys.filter { new[$0] == nil }.sorted()
         if !removed.isEmpty {
             _ = try await client.json(service: .secretsManager, target: "UntagResource", body: [
