@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "StrataPluginKit", dependencies: ["StrataModel"]),
         .target(
             name: "StrataState",
-            dependencies: ["StrataModel", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["StrataModel", "CStrataCrypto", .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["README.md"]),
         // libcrypto (OpenSSL) for hashing; Debian: libssl-dev.
         .systemLibrary(name: "CStrataCrypto", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),

@@ -103,7 +103,7 @@ struct ApplyRun {
     }
 
     func applySavedPlan(_ engine: Engine, file: URL, interrupt: Interrupt, style: Style) async throws -> ApplyReport? {
-        let plan = try StrataEngine.Plan.read(from: file)
+        let plan = try StrataEngine.Plan.read(from: file, cipher: engine.cipher)
         return try await engine.withLock(plan.key, operation: "apply") {
             let adopted = try await engine.recover(plan.key)
             if !adopted.isEmpty {

@@ -20,7 +20,7 @@ extension StrataCommand {
                 throw CommandFailure(message: "\(target): no such plan file or stack folder")
             }
             if !isDirectory.boolValue {
-                let plan = try StrataEngine.Plan.read(from: URL(fileURLWithPath: target))
+                let plan = try StrataEngine.Plan.read(from: URL(fileURLWithPath: target), cipher: try global.engine().cipher)
                 if json {
                     print(String(decoding: try StrataJSON.encode(PlanJSON(plan), pretty: true), as: UTF8.self))
                 } else {

@@ -76,7 +76,7 @@ extension StrataCommand {
                 print(PlanRenderer(style: style).render(plan), terminator: "")
             }
             if let out {
-                try plan.write(to: URL(fileURLWithPath: out))
+                try plan.write(to: URL(fileURLWithPath: out), cipher: engine.cipher)
                 if !json { print("\nSaved the plan to \(out). Apply exactly it with: strata apply \(out)") }
             }
             if detailedExitcode && plan.changeCount > 0 { throw ExitCode(2) }

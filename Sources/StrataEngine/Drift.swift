@@ -457,13 +457,14 @@ extension Engine {
         var configuration = self.configuration
         configuration.instance = instance
         configuration.variables = variables
-        return Engine(configuration: configuration, backend: backend, registry: registry)
+        return Engine(configuration: configuration, backend: backend, registry: registry, cipher: cipher)
     }
 
-    init(configuration: Configuration, backend: any StateBackend, registry: ProviderRegistry) {
+    init(configuration: Configuration, backend: any StateBackend, registry: ProviderRegistry, cipher: SecretCipher) {
         self.configuration = configuration
         self.backend = backend
         self.registry = registry
+        self.cipher = cipher
     }
 
     /// One drift sweep of the stack in `directory` (this engine's instance). Never throws:

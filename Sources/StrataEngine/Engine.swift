@@ -31,11 +31,14 @@ public struct Engine: Sendable {
 
     public let configuration: Configuration
     public let backend: any StateBackend
+    /// Seals secrets at rest: in the state and in saved plans.
+    public let cipher: SecretCipher
     public let registry: ProviderRegistry
 
     public init(configuration: Configuration, progress: (@Sendable (String, Int, String) -> Void)? = nil) throws {
         self.configuration = configuration
         self.backend = try StateBackends.open(url: configuration.stateURL, workingDirectory: configuration.workingDirectory)
+        self.cipher = try StateBackends.cipher(url: configuration.stateURL, workingDirectory: configuration.workingDirectory)
         self.registry = ProviderRegistry(
             searchPath: PluginSearchPath(extra: configuration.pluginDirectories),
             workingDirectory: configuration.workingDirectory, callTimeout: configuration.pluginTimeout, progress: progress)

@@ -99,15 +99,24 @@ public enum PlanError: Error, Sendable, CustomStringConvertible {
 }
 
 extension Plan {
-    public func write(to url: URL) throws {
-        try StrataJSON.encode(self).write(to: url, options: .atomic)
+    /// Writes the plan with its secrets sealed by the state's key (a plan file holds inputs).
+    public func write(to url: URL, cipher: SecretCipher? = nil) throws {
+        var tree = try ValueEncoding.value(self)
+        if let cipher { tree = try cipher.seal(tree) }
+        try ValueJSON.data(tree).write(to: url, options: .atomic)
     }
 
-    public static func read(from url: URL) throws -> Plan {
+    public static func read(from url: URL, cipher: SecretCipher? = nil) throws -> Plan {
         let data: Data
         do { data = try Data(contentsOf: url) } catch { throw PlanError.badPlanFile("\(url.path): \(error.localizedDescription)") }
         let plan: Plan
-        do { plan = try StrataJSON.decode(Plan.self, from: data) } catch {
+        do {
+            var tree = try ValueJSON.parse(data)
+            if let cipher { tree = try cipher.open(tree) }
+            plan = try ValueDecoding.decode(Plan.self, from: tree)
+        } catch let error as StateError {
+            throw PlanError.badPlanFile("\(url.path): \(error)")
+        } catch {
             throw PlanError.badPlanFile("\(url.path) is not a Strata plan (\(error))")
         }
         guard plan.version == currentVersion else {

@@ -41,8 +41,15 @@ public final class SQLiteStateBackend: StateBackend {
 
     /// Opens (creating if needed) the state database at `path` and brings its schema up to date.
     /// The folder must exist.
+    /// Seals secret values at rest; nil stores them as they are (tests).
+    let cipher: SecretCipher?
+
+    func seal(_ fields: [String: Value]) throws -> [String: Value] { try cipher?.seal(fields) ?? fields }
+    func open(_ fields: [String: Value]) throws -> [String: Value] { try cipher?.open(fields) ?? fields }
+
     public init(path: String, busyTimeout: TimeInterval = SQLiteStateBackend.defaultBusyTimeout,
-                sweepsKept: Int = SQLiteStateBackend.defaultSweepsKept) throws {
+                sweepsKept: Int = SQLiteStateBackend.defaultSweepsKept, cipher: SecretCipher? = nil) throws {
+        self.cipher = cipher
         self.path = path
         self.sweepsKept = max(1, sweepsKept)
         self.session = UUID().uuidString
@@ -188,6 +195,18 @@ public final class SQLiteStateBackend: StateBackend {
     // MARK: - Reading
 
     public func load(_ key: InstanceKey) async throws -> StateSnapshot {
+        let snapshot = try await loadSealed(key)
+        guard let cipher else { return snapshot }
+        var opened = snapshot
+        for i in opened.resources.indices {
+            opened.resources[i].inputs = try cipher.open(opened.resources[i].inputs)
+            opened.resources[i].outputs = try cipher.open(opened.resources[i].outputs)
+        }
+        opened.outputs = try opened.outputs.mapValues { ManifestOutput(value: try cipher.open($0.value), secret: $0.secret) }
+        return opened
+    }
+
+    private func loadSealed(_ key: InstanceKey) async throws -> StateSnapshot {
         do {
             if let snapshot = try await pool.read({ db in try Self.readSnapshot(db, key) }) {
                 return snapshot
@@ -413,8 +432,8 @@ public final class SQLiteStateBackend: StateBackend {
             case .put(let resource, let token, let action):
                 encoded = .put(
                     address: resource.address.description, deposed: resource.deposed, provider: resource.provider,
-                    id: resource.id, inputs: ValueJSON.string(resource.inputs),
-                    outputs: ValueJSON.string(resource.outputs), deps: try Self.encodeJSON(resource.dependencies),
+                    id: resource.id, inputs: ValueJSON.string(try seal(resource.inputs)),
+                    outputs: ValueJSON.string(try seal(resource.outputs)), deps: try Self.encodeJSON(resource.dependencies),
                     triggers: resource.triggers.map { ValueJSON.string(.list($0)) },
                     intentToken: token, action: action)
             case .remove(let address, let deposed, let action):
@@ -424,7 +443,7 @@ public final class SQLiteStateBackend: StateBackend {
             case .depose(let address):
                 encoded = .depose(address.description)
             case .outputs(let outputs):
-                encoded = .outputs(try Self.encodeJSON(outputs))
+                encoded = .outputs(try Self.encodeJSON(try outputs.mapValues { ManifestOutput(value: try cipher?.seal($0.value) ?? $0.value, secret: $0.secret) }))
             }
             let now = Date().timeIntervalSince1970
             return try await pool.write { db in try Self.apply(db, key, encoded, time: now) }
@@ -557,7 +576,7 @@ public final class SQLiteStateBackend: StateBackend {
 
     public func journal(_ key: InstanceKey, _ intent: Intent) async throws {
         do {
-            let inputs = try Self.encodeJSON(intent.inputs)
+            let inputs = try Self.encodeJSON(try seal(intent.inputs))
             try await pool.write { db in
                 try db.cachedStatement(
                     sql: """
@@ -594,7 +613,7 @@ public final class SQLiteStateBackend: StateBackend {
                         token: try row.decode(String.self, atIndex: 0),
                         address: address,
                         provider: try row.decode(String.self, atIndex: 2),
-                        inputs: try Self.decodeJSON([String: Value].self, try row.decode(String.self, atIndex: 3), "intent inputs of \(addressText)"),
+                        inputs: try open(try Self.decodeJSON([String: Value].self, try row.decode(String.self, atIndex: 3), "intent inputs of \(addressText)")),
                         createdAt: Date(timeIntervalSince1970: try row.decode(Double.self, atIndex: 4)))
                 }
             }

@@ -29,7 +29,15 @@ public enum StateBackends {
                         "the folder \(folder.path) for the state file does not exist; create it or pass another --state")
                 }
             }
-            return try SQLiteStateBackend(path: file.path)
+            return try SQLiteStateBackend(path: file.path, cipher: try SecretCipher.load(environment: ProcessInfo.processInfo.environment, stateFile: file))
+        }
+    }
+
+    /// The key that seals secrets in this state (and in plan files made against it).
+    public static func cipher(url: String?, workingDirectory: URL) throws -> SecretCipher {
+        switch try location(url: url, workingDirectory: workingDirectory) {
+        case .sqlite(let file, _):
+            return try SecretCipher.load(environment: ProcessInfo.processInfo.environment, stateFile: file)
         }
     }
 
