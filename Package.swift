@@ -13,7 +13,7 @@ let package = Package(
         // a dynamic library whose modules sit in the build folder next to the CLI.
         .library(
             name: "StrataDSL", type: .dynamic,
-            targets: ["StrataModel", "Strata", "StrataRandom", "StrataTestProvider"]),
+            targets: ["StrataModel", "Strata", "StrataRandom", "StrataTestProvider", "StrataAWS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,6 +24,7 @@ let package = Package(
         .target(name: "Strata", dependencies: ["StrataModel"]),
         .target(name: "StrataRandom", dependencies: ["Strata"]),
         .target(name: "StrataTestProvider", dependencies: ["Strata"]),
+        .target(name: "StrataAWS", dependencies: ["Strata"]),
         .target(name: "StrataPluginKit", dependencies: ["StrataModel"]),
         .target(
             name: "StrataState",
