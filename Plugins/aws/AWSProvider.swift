@@ -14,6 +14,7 @@ struct AWSProvider: Provider {
     init() {
         let all: [any AWSResource] = [
             VPCResource(), SubnetResource(), SecurityGroupResource(), S3BucketResource(), SecretsManagerSecretResource(),
+            InternetGatewayResource(), RouteTableResource(), RouteTableAssociationResource(),
         ]
         types = Dictionary(uniqueKeysWithValues: all.map { ($0.type, $0) })
     }

@@ -56,6 +56,18 @@ extension SecurityGroupResource {
     }
 }
 
+extension InternetGatewayResource {
+    func discover(tags: [String: String], in context: ResourceContext) async throws -> [DiscoveredResource] {
+        try await Discovery.ec2(self, action: "DescribeInternetGateways", listElement: "internetGatewaySet", idElement: "internetGatewayId", tags: tags, in: context)
+    }
+}
+
+extension RouteTableResource {
+    func discover(tags: [String: String], in context: ResourceContext) async throws -> [DiscoveredResource] {
+        try await Discovery.ec2(self, action: "DescribeRouteTables", listElement: "routeTableSet", idElement: "routeTableId", tags: tags, in: context)
+    }
+}
+
 extension S3BucketResource {
     /// ListBuckets (every region), then GetBucketTagging per bucket. A bucket that cannot be
     /// asked from this region (another region's, or gone meanwhile) is not this stack's.

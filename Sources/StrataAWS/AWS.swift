@@ -45,6 +45,60 @@ public enum AWS {
         public var availabilityZone: Expr<String> { attribute("availabilityZone") }
     }
 
+    /// `aws_internet_gateway`: an internet gateway attached to a VPC (a new VPC re-attaches it in place).
+    public final class InternetGateway: Resource {
+        public init(_ name: String, vpc: VPC?, tags: [String: Expr<String>] = [:], file: String = #filePath, line: Int = #line) {
+            super.init(type: "aws_internet_gateway", name: name, file: file, line: line)
+            setInput("vpcId", vpc?.id)
+            if !tags.isEmpty { setInput("tags", Expr<[String: String]>(tags)) }
+        }
+        public var id: Expr<String> { attribute("id") }
+        public var arn: Expr<String> { attribute("arn") }
+    }
+
+    /// One route of a route table: a destination and the gateway it goes through.
+    public struct Route {
+        public var destinationCidrBlock: String
+        public var gatewayId: Expr<String>
+
+        public init(_ destinationCidrBlock: String, gatewayId: Expr<String>) {
+            self.destinationCidrBlock = destinationCidrBlock
+            self.gatewayId = gatewayId
+        }
+
+        /// 0.0.0.0/0 through this internet gateway.
+        public static func toInternet(_ gateway: InternetGateway) -> Route {
+            Route("0.0.0.0/0", gatewayId: gateway.id)
+        }
+
+        var value: Value {
+            .map(["destinationCidrBlock": .string(destinationCidrBlock), "gatewayId": gatewayId.value])
+        }
+    }
+
+    /// `aws_route_table`: a route table of a VPC; its routes change in place (the local route is AWS's).
+    public final class RouteTable: Resource {
+        public init(_ name: String, vpc: VPC, routes: [Route] = [], tags: [String: Expr<String>] = [:],
+                    file: String = #filePath, line: Int = #line) {
+            super.init(type: "aws_route_table", name: name, file: file, line: line)
+            setInput("vpcId", vpc.id)
+            setRawInput("routes", .list(routes.map(\.value)))
+            if !tags.isEmpty { setInput("tags", Expr<[String: String]>(tags)) }
+        }
+        public var id: Expr<String> { attribute("id") }
+        public var arn: Expr<String> { attribute("arn") }
+    }
+
+    /// `aws_route_table_association`: a subnet uses a route table (either changing replaces it).
+    public final class RouteTableAssociation: Resource {
+        public init(_ name: String, subnet: Subnet, routeTable: RouteTable, file: String = #filePath, line: Int = #line) {
+            super.init(type: "aws_route_table_association", name: name, file: file, line: line)
+            setInput("subnetId", subnet.id)
+            setInput("routeTableId", routeTable.id)
+        }
+        public var id: Expr<String> { attribute("id") }
+    }
+
     /// One rule of a security group.
     public struct Rule: Sendable {
         public var protocolName: String

@@ -8,7 +8,7 @@ extension StrataCommand {
     struct State: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Inspect and edit a stack instance's recorded state.",
-            subcommands: [List.self, ShowResource.self, Remove.self, Move.self, History.self])
+            subcommands: [List.self, ShowResource.self, Remove.self, Move.self, History.self, Rekey.self])
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List the recorded resources, one address a line.")

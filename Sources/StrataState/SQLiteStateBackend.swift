@@ -835,3 +835,36 @@ public final class SQLiteStateBackend: StateBackend {
         return StateError.storage("\(doing) in \(path): \(Self.describe(error))")
     }
 }
+
+extension SQLiteStateBackend {
+    /// Re-seals every secret in this state file (all instances, intents included) with
+    /// `newCipher`, in one transaction; the serials do not move (the values are the same).
+    /// Returns how many rows were re-sealed.
+    public func rekey(to newCipher: SecretCipher) async throws -> Int {
+        guard let cipher else { throw StateError.storage("this state has no key to rotate") }
+        @Sendable func reseal(_ text: String) throws -> String {
+            ValueJSON.string(try newCipher.seal(try cipher.open(try ValueJSON.parse(text))))
+        }
+        do {
+            return try await pool.write { db in
+                var count = 0
+                for (table, column, keyColumns) in [("resources", "inputs_json", ["rowid"]), ("resources", "outputs_json", ["rowid"]),
+                                                    ("instances", "outputs_json", ["rowid"]), ("intents", "inputs_json", ["rowid"])] {
+                    let rows = try Row.fetchAll(db, sql: "SELECT \(keyColumns[0]), \(column) FROM \(table) WHERE \(column) IS NOT NULL")
+                    for row in rows {
+                        let id = try row.decode(Int64.self, atIndex: 0)
+                        let text = try row.decode(String.self, atIndex: 1)
+                        guard text.contains("$sealed") || text.contains("$secret") else { continue }
+                        try db.execute(sql: "UPDATE \(table) SET \(column) = ? WHERE rowid = ?", arguments: [try reseal(text), id])
+                        count += 1
+                    }
+                }
+                return count
+            }
+        } catch let error as StateError {
+            throw error
+        } catch {
+            throw StateError.storage("rekey failed, nothing changed: \(error)")
+        }
+    }
+}

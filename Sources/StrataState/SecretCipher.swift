@@ -11,25 +11,53 @@ import StrataModel
 /// with mode 0600. Keep the key file out of backups of the state; without it the secrets in
 /// the state cannot be read.
 public struct SecretCipher: Sendable {
+    /// Seals with this key.
     let key: [UInt8]
+    /// Also opens with these (the key before an interrupted `strata state rekey`).
+    let previousKeys: [[UInt8]]
     static let marker = "$sealed"
 
-    public init(key: [UInt8]) {
+    public init(key: [UInt8], previousKeys: [[UInt8]] = []) {
         self.key = key
+        self.previousKeys = previousKeys
     }
+
+    /// A cipher with a new random key that can still open what this one sealed.
+    public func rotated() throws -> SecretCipher {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        guard RAND_bytes(&bytes, 32) == 1 else { throw StateError.storage("cannot make a state key: the system RNG failed") }
+        return SecretCipher(key: bytes, previousKeys: [key] + previousKeys)
+    }
+
+    /// The key as 64 hex digits (what `state.key` holds).
+    public var keyHex: String { key.map { String(format: "%02x", $0) }.joined() }
 
     /// The key for the state at `stateFile`, as above.
     public static func load(environment: [String: String], stateFile: URL) throws -> SecretCipher {
         if let text = environment["STRATA_STATE_KEY"], !text.isEmpty {
             return SecretCipher(key: keyBytes(from: text))
         }
-        let keyFile = stateFile.deletingLastPathComponent().appendingPathComponent("state.key")
+        let keyFile = keyFileURL(stateFile)
+        func readKey(_ path: String) -> [UInt8]? {
+            guard let data = FileManager.default.contents(atPath: path),
+                let bytes = hexBytes(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count == 32
+            else { return nil }
+            return bytes
+        }
+        // A rekey that was interrupted left the new key beside the old one: open with both.
+        if let nextKey = readKey(keyFile.path + ".new") {
+            return SecretCipher(key: nextKey, previousKeys: readKey(keyFile.path).map { [$0] } ?? [])
+        }
         if let data = FileManager.default.contents(atPath: keyFile.path) {
             let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             guard let bytes = hexBytes(text), bytes.count == 32 else {
                 throw StateError.storage("\(keyFile.path) is not a Strata state key (64 hex digits); restore it, or set STRATA_STATE_KEY")
             }
             return SecretCipher(key: bytes)
+        }
+        // A state that already holds sealed secrets without its key must not get a new one.
+        if let existing = FileManager.default.contents(atPath: stateFile.path), existing.range(of: Data(marker.utf8)) != nil {
+            throw StateError.storage("\(keyFile.path) is missing, and the state \(stateFile.path) holds secrets sealed with it: restore the key file, or set STRATA_STATE_KEY")
         }
         var bytes = [UInt8](repeating: 0, count: 32)
         guard RAND_bytes(&bytes, 32) == 1 else { throw StateError.storage("cannot make a state key: the system RNG failed") }
@@ -38,6 +66,10 @@ public struct SecretCipher: Sendable {
             throw StateError.storage("cannot write the state key \(keyFile.path); set STRATA_STATE_KEY instead")
         }
         return SecretCipher(key: bytes)
+    }
+
+    public static func keyFileURL(_ stateFile: URL) -> URL {
+        stateFile.deletingLastPathComponent().appendingPathComponent("state.key")
     }
 
     static func keyBytes(from text: String) -> [UInt8] {
@@ -122,6 +154,14 @@ public struct SecretCipher: Sendable {
     }
 
     func decrypt(_ sealed: [UInt8]) throws -> [UInt8] {
+        var lastError: (any Error)? = nil
+        for key in [key] + previousKeys {
+            do { return try decrypt(sealed, key: key) } catch { lastError = error }
+        }
+        throw lastError ?? StateError.storage("cannot decrypt a secret in the state")
+    }
+
+    func decrypt(_ sealed: [UInt8], key: [UInt8]) throws -> [UInt8] {
         guard sealed.count >= 28, let context = EVP_CIPHER_CTX_new() else { throw StateError.storage("a sealed secret in the state is damaged") }
         defer { EVP_CIPHER_CTX_free(context) }
         let nonce = Array(sealed[0..<12])

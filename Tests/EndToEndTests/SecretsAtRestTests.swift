@@ -50,6 +50,19 @@ import Testing
         }
         #expect(FileManager.default.fileExists(atPath: strataDir.appendingPathComponent("state.key").path))
 
+        // Rotating the key: everything still reads, the old key no longer does.
+        let keyFile = strataDir.appendingPathComponent("state.key")
+        let oldKey = try String(contentsOf: keyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let rekey = try cli.run(["state", "rekey"])
+        #expect(rekey.status == 0, "\(rekey.output)")
+        #expect(rekey.stdout.contains("Re-sealed"), "\(rekey.output)")
+        let newKey = try String(contentsOf: keyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(newKey != oldKey && newKey.count == 64)
+        #expect(try cli.run(["output", stack, "password", "--show-secrets"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == password)
+        #expect(try cli.run(["plan", stack, "--detailed-exitcode"]).status == 0)
+        let stale = try cli.run(["output", stack, "password", "--show-secrets"], environment: ["STRATA_STATE_KEY": oldKey])
+        #expect(stale.status != 0 && stale.output.contains("wrong key"), "\(stale.output)")
+
         // With the wrong key, Strata says so instead of showing garbage.
         let wrong = try cli.run(["output", stack, "password", "--show-secrets"], environment: ["STRATA_STATE_KEY": "not the key"])
         #expect(wrong.status != 0)
