@@ -91,6 +91,12 @@ enum StrataTags {
     static func value(_ tags: [String: String]) -> Value {
         .map(tags.mapValues { .string($0) })
     }
+
+    /// The stack's tags as a read reports them: absent when there are none and the stack
+    /// never set any (so a stack without `tags` plans no change).
+    static func output(_ tags: [String: String], recorded: Inputs?, into outputs: inout [String: Value]) {
+        if !tags.isEmpty || recorded?["tags"] != nil { outputs["tags"] = value(tags) }
+    }
 }
 
 /// Shared attribute schemas.

@@ -38,33 +38,25 @@ enum Discovery {
     }
 }
 
-extension VPCResource {
-    func discover(tags: [String: String], in context: ResourceContext) async throws -> [DiscoveredResource] {
-        try await Discovery.ec2(self, action: "DescribeVpcs", listElement: "vpcSet", idElement: "vpcId", tags: tags, in: context)
-    }
+/// The EC2 types that carry tags: found by their `strata:token` tag and discovered by tags
+/// through the same `Describe*` listing.
+struct EC2Listing: Sendable {
+    let action: String
+    let listElement: String
+    let idElement: String
 }
 
-extension SubnetResource {
-    func discover(tags: [String: String], in context: ResourceContext) async throws -> [DiscoveredResource] {
-        try await Discovery.ec2(self, action: "DescribeSubnets", listElement: "subnetSet", idElement: "subnetId", tags: tags, in: context)
-    }
+protocol EC2ListedResource: AWSResource {
+    var listing: EC2Listing { get }
 }
 
-extension SecurityGroupResource {
-    func discover(tags: [String: String], in context: ResourceContext) async throws -> [DiscoveredResource] {
-        try await Discovery.ec2(self, action: "DescribeSecurityGroups", listElement: "securityGroupInfo", idElement: "groupId", tags: tags, in: context)
+extension EC2ListedResource {
+    func find(token: String, inputs: Inputs, in context: ResourceContext) async throws -> String? {
+        try await EC2.findByToken(action: listing.action, listElement: listing.listElement, idElement: listing.idElement, token: token, client: context.client)
     }
-}
 
-extension InternetGatewayResource {
     func discover(tags: [String: String], in context: ResourceContext) async throws -> [DiscoveredResource] {
-        try await Discovery.ec2(self, action: "DescribeInternetGateways", listElement: "internetGatewaySet", idElement: "internetGatewayId", tags: tags, in: context)
-    }
-}
-
-extension RouteTableResource {
-    func discover(tags: [String: String], in context: ResourceContext) async throws -> [DiscoveredResource] {
-        try await Discovery.ec2(self, action: "DescribeRouteTables", listElement: "routeTableSet", idElement: "routeTableId", tags: tags, in: context)
+        try await Discovery.ec2(self, action: listing.action, listElement: listing.listElement, idElement: listing.idElement, tags: tags, in: context)
     }
 }
 

@@ -5,8 +5,9 @@ import StrataPluginKit
 /// `aws_internet_gateway`: CreateInternetGateway / DescribeInternetGateways /
 /// Attach- and DetachInternetGateway / DeleteInternetGateway. The VPC it is attached to
 /// changes in place (detach, then attach).
-struct InternetGatewayResource: AWSResource {
+struct InternetGatewayResource: EC2ListedResource {
     let type = "aws_internet_gateway"
+    let listing = EC2Listing(action: "DescribeInternetGateways", listElement: "internetGatewaySet", idElement: "internetGatewayId")
 
     var schema: ResourceSchema {
         ResourceSchema(
@@ -44,8 +45,7 @@ struct InternetGatewayResource: AWSResource {
             "arn": EC2.arn(context, owner: owner, resource: "internet-gateway/\(id)"),
             "vpcId": Self.attachedVPCs(gateway).first.map(Value.string) ?? .null,
         ]
-        let tags = StrataTags.userTags(EC2.tags(gateway))
-        if !tags.isEmpty || recorded?["tags"] != nil { outputs["tags"] = StrataTags.value(tags) }
+        StrataTags.output(StrataTags.userTags(EC2.tags(gateway)), recorded: recorded, into: &outputs)
         return outputs
     }
 
@@ -70,9 +70,6 @@ struct InternetGatewayResource: AWSResource {
         try await EC2.delete("internet gateway \(id)", action: "DeleteInternetGateway", params: ["InternetGatewayId": id], context: context)
     }
 
-    func find(token: String, inputs: Inputs, in context: ResourceContext) async throws -> String? {
-        try await EC2.findByToken(action: "DescribeInternetGateways", listElement: "internetGatewaySet", idElement: "internetGatewayId", token: token, client: context.client)
-    }
 
     /// The VPCs it is attached to (attaching or attached).
     static func attachedVPCs(_ gateway: XMLTree) -> [String] {

@@ -5,8 +5,9 @@ import StrataPluginKit
 /// `aws_route_table`: CreateRouteTable / DescribeRouteTables / Create-, Replace- and
 /// DeleteRoute for the routes / DeleteRouteTable. The VPC's local route is AWS's and is not
 /// part of `routes`.
-struct RouteTableResource: AWSResource {
+struct RouteTableResource: EC2ListedResource {
     let type = "aws_route_table"
+    let listing = EC2Listing(action: "DescribeRouteTables", listElement: "routeTableSet", idElement: "routeTableId")
     static let routeKeys: Set<String> = ["destinationCidrBlock", "gatewayId"]
 
     var schema: ResourceSchema {
@@ -63,8 +64,7 @@ struct RouteTableResource: AWSResource {
         } else {
             outputs["routes"] = Self.value(actual)
         }
-        let tags = StrataTags.userTags(EC2.tags(table))
-        if !tags.isEmpty || recorded?["tags"] != nil { outputs["tags"] = StrataTags.value(tags) }
+        StrataTags.output(StrataTags.userTags(EC2.tags(table)), recorded: recorded, into: &outputs)
         return outputs
     }
 
@@ -81,9 +81,6 @@ struct RouteTableResource: AWSResource {
         try await EC2.delete("route table \(id)", action: "DeleteRouteTable", params: ["RouteTableId": id], context: context)
     }
 
-    func find(token: String, inputs: Inputs, in context: ResourceContext) async throws -> String? {
-        try await EC2.findByToken(action: "DescribeRouteTables", listElement: "routeTableSet", idElement: "routeTableId", token: token, client: context.client)
-    }
 
     // MARK: Routes
 

@@ -68,8 +68,7 @@ struct S3BucketResource: AWSResource {
             "region": .string(region == "EU" ? "eu-west-1" : region),
             "versioning": .bool(versioning.xml?.string("Status") == "Enabled"),
         ]
-        let tags = StrataTags.userTags(try await getTags(id, context))
-        if !tags.isEmpty || recorded?["tags"] != nil { outputs["tags"] = StrataTags.value(tags) }
+        StrataTags.output(StrataTags.userTags(try await getTags(id, context)), recorded: recorded, into: &outputs)
         return outputs
     }
 

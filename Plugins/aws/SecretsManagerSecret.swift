@@ -73,8 +73,7 @@ struct SecretsManagerSecretResource: AWSResource {
         for tag in described["Tags"]?.listValue ?? [] {
             if let key = tag.mapValue?["Key"]?.stringValue { tags[key] = tag.mapValue?["Value"]?.stringValue ?? "" }
         }
-        tags = StrataTags.userTags(tags)
-        if !tags.isEmpty || recorded?["tags"] != nil { outputs["tags"] = StrataTags.value(tags) }
+        StrataTags.output(StrataTags.userTags(tags), recorded: recorded, into: &outputs)
         do {
             let value = try await context.client.json(service: .secretsManager, target: "GetSecretValue", body: ["SecretId": .string(arn)])
             if let string = value["SecretString"]?.stringValue { outputs["secretString"] = .secret(.string(string)) }

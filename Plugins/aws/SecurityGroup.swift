@@ -4,8 +4,9 @@ import StrataPluginKit
 
 /// `aws_security_group`: CreateSecurityGroup / DescribeSecurityGroups / Authorize* and
 /// Revoke* for the rules / DeleteSecurityGroup.
-struct SecurityGroupResource: AWSResource {
+struct SecurityGroupResource: EC2ListedResource {
     let type = "aws_security_group"
+    let listing = EC2Listing(action: "DescribeSecurityGroups", listElement: "securityGroupInfo", idElement: "groupId")
     static let defaultDescription = "Managed by Strata"
 
     var schema: ResourceSchema {
@@ -73,8 +74,7 @@ struct SecurityGroupResource: AWSResource {
                 outputs[attribute] = SecurityGroupRules.value(actual)
             }
         }
-        let tags = StrataTags.userTags(EC2.tags(group))
-        if !tags.isEmpty || recorded?["tags"] != nil { outputs["tags"] = StrataTags.value(tags) }
+        StrataTags.output(StrataTags.userTags(EC2.tags(group)), recorded: recorded, into: &outputs)
         return outputs
     }
 
@@ -91,9 +91,6 @@ struct SecurityGroupResource: AWSResource {
         try await EC2.delete("security group \(id)", action: "DeleteSecurityGroup", params: ["GroupId": id], context: context)
     }
 
-    func find(token: String, inputs: Inputs, in context: ResourceContext) async throws -> String? {
-        try await EC2.findByToken(action: "DescribeSecurityGroups", listElement: "securityGroupInfo", idElement: "groupId", token: token, client: context.client)
-    }
 
     private func describe(_ id: String, _ context: ResourceContext) async throws -> XMLTree? {
         try await EC2.describeOne(action: "DescribeSecurityGroups", idParameter: "GroupId", id: id, listElement: "securityGroupInfo", client: context.client)

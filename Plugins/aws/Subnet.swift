@@ -3,8 +3,9 @@ import StrataModel
 import StrataPluginKit
 
 /// `aws_subnet`: CreateSubnet / DescribeSubnets / ModifySubnetAttribute / DeleteSubnet.
-struct SubnetResource: AWSResource {
+struct SubnetResource: EC2ListedResource {
     let type = "aws_subnet"
+    let listing = EC2Listing(action: "DescribeSubnets", listElement: "subnetSet", idElement: "subnetId")
 
     var schema: ResourceSchema {
         ResourceSchema(
@@ -60,8 +61,7 @@ struct SubnetResource: AWSResource {
         }
         outputs["mapPublicIpOnLaunch"] = .bool(subnet.bool("mapPublicIpOnLaunch") ?? false)
         outputs["arn"] = subnet.string("subnetArn").map(Value.string) ?? EC2.arn(context, owner: owner, resource: "subnet/\(id)")
-        let tags = StrataTags.userTags(EC2.tags(subnet))
-        if !tags.isEmpty || recorded?["tags"] != nil { outputs["tags"] = StrataTags.value(tags) }
+        StrataTags.output(StrataTags.userTags(EC2.tags(subnet)), recorded: recorded, into: &outputs)
         return outputs
     }
 
@@ -77,9 +77,6 @@ struct SubnetResource: AWSResource {
         try await EC2.delete("subnet \(id)", action: "DeleteSubnet", params: ["SubnetId": id], context: context)
     }
 
-    func find(token: String, inputs: Inputs, in context: ResourceContext) async throws -> String? {
-        try await EC2.findByToken(action: "DescribeSubnets", listElement: "subnetSet", idElement: "subnetId", token: token, client: context.client)
-    }
 
     private func setMapPublicIP(_ id: String, _ on: Bool, _ context: ResourceContext) async throws {
         var params = QueryParameters()

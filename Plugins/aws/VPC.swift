@@ -3,8 +3,9 @@ import StrataModel
 import StrataPluginKit
 
 /// `aws_vpc`: CreateVpc / DescribeVpcs / ModifyVpcAttribute / DeleteVpc.
-struct VPCResource: AWSResource {
+struct VPCResource: EC2ListedResource {
     let type = "aws_vpc"
+    let listing = EC2Listing(action: "DescribeVpcs", listElement: "vpcSet", idElement: "vpcId")
 
     var schema: ResourceSchema {
         ResourceSchema(
@@ -56,8 +57,7 @@ struct VPCResource: AWSResource {
             "ownerId": owner.map(Value.string) ?? .null,
             "arn": EC2.arn(context, owner: owner, resource: "vpc/\(id)"),
         ]
-        let tags = StrataTags.userTags(EC2.tags(vpc))
-        if !tags.isEmpty || recorded?["tags"] != nil { outputs["tags"] = StrataTags.value(tags) }
+        StrataTags.output(StrataTags.userTags(EC2.tags(vpc)), recorded: recorded, into: &outputs)
         for attribute in ["enableDnsSupport", "enableDnsHostnames"] {
             var params = QueryParameters()
             params["VpcId"] = id
@@ -78,9 +78,6 @@ struct VPCResource: AWSResource {
         try await EC2.delete("VPC \(id)", action: "DeleteVpc", params: ["VpcId": id], context: context)
     }
 
-    func find(token: String, inputs: Inputs, in context: ResourceContext) async throws -> String? {
-        try await EC2.findByToken(action: "DescribeVpcs", listElement: "vpcSet", idElement: "vpcId", token: token, client: context.client)
-    }
 
     /// ModifyVpcAttribute takes one attribute per call; only set what the stack sets and changed.
     private func setAttributes(id: String, prior: Inputs?, inputs: Inputs, _ context: ResourceContext) async throws {

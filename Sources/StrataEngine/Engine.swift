@@ -37,8 +37,11 @@ public struct Engine: Sendable {
 
     public init(configuration: Configuration, progress: (@Sendable (String, Int, String) -> Void)? = nil) throws {
         self.configuration = configuration
-        self.backend = try StateBackends.open(url: configuration.stateURL, workingDirectory: configuration.workingDirectory)
-        self.cipher = try StateBackends.cipher(url: configuration.stateURL, workingDirectory: configuration.workingDirectory)
+        let backend = try StateBackends.open(url: configuration.stateURL, workingDirectory: configuration.workingDirectory)
+        self.backend = backend
+        // The backend already read the key: saved plans use the same one.
+        self.cipher = try (backend as? SQLiteStateBackend)?.cipher
+            ?? StateBackends.cipher(url: configuration.stateURL, workingDirectory: configuration.workingDirectory)
         self.registry = ProviderRegistry(
             searchPath: PluginSearchPath(extra: configuration.pluginDirectories),
             workingDirectory: configuration.workingDirectory, callTimeout: configuration.pluginTimeout, progress: progress)

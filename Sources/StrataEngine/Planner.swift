@@ -93,9 +93,6 @@ public struct Planner: Sendable {
             for state in recorded { refreshed[state.address] = state }
         }
 
-        var resolverSeed: [ResourceAddress: [String: Value]] = [:]
-        for state in refreshed.values { resolverSeed[state.address] = state.outputs }
-
         // Renames: the recorded resource follows its new address (`moved(from:)`).
         var movedFrom: [ResourceAddress: ResourceAddress] = [:]
         if !options.destroy {
@@ -114,18 +111,18 @@ public struct Planner: Sendable {
             if !problems.isEmpty { throw PlanError.validation(problems) }
         }
 
-        // Stack references and data sources: read now, known to everything that uses them.
+        // What the stack can count on: recorded values (at their new addresses after moves),
+        // then stack references and data sources, read now.
+        var resolver = Resolver()
+        for state in refreshed.values { resolver.attributes[state.address] = state.outputs }
         var reads: [String: [String: Value]] = [:]
         if !options.destroy {
-            reads = try await readExternal(manifest, into: &resolverSeed)
+            reads = try await readExternal(manifest, into: &resolver.attributes)
         }
 
         let replaceRequested = Set(try options.replace.map { try parseTarget($0) })
         var steps: [PlannedStep] = []
         var stepIndex: [ResourceAddress: Int] = [:]
-        var resolver = Resolver()
-        for state in refreshed.values { resolver.attributes[state.address] = state.outputs }
-        for (address, values) in resolverSeed { resolver.attributes[address] = values }
         let ordered = try topologicalOrder(desired)
 
         for resource in ordered {

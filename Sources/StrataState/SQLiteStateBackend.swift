@@ -42,7 +42,7 @@ public final class SQLiteStateBackend: StateBackend {
     /// Opens (creating if needed) the state database at `path` and brings its schema up to date.
     /// The folder must exist.
     /// Seals secret values at rest; nil stores them as they are (tests).
-    let cipher: SecretCipher?
+    public let cipher: SecretCipher?
 
     func seal(_ fields: [String: Value]) throws -> [String: Value] { try cipher?.seal(fields) ?? fields }
     func open(_ fields: [String: Value]) throws -> [String: Value] { try cipher?.open(fields) ?? fields }

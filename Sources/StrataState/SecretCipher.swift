@@ -110,7 +110,12 @@ public struct SecretCipher: Sendable {
         }
     }
 
-    public func seal(_ fields: [String: Value]) throws -> [String: Value] { try fields.mapValues(seal) }
+    /// Only values that hold a secret are rebuilt: a state without secrets costs a scan, no copies.
+    public func seal(_ fields: [String: Value]) throws -> [String: Value] {
+        var out = fields
+        for (key, value) in fields where value.containsSecret { out[key] = try seal(value) }
+        return out
+    }
 
     /// Every sealed secret inside, opened.
     public func open(_ value: Value) throws -> Value {
@@ -128,7 +133,11 @@ public struct SecretCipher: Sendable {
         }
     }
 
-    public func open(_ fields: [String: Value]) throws -> [String: Value] { try fields.mapValues(open) }
+    public func open(_ fields: [String: Value]) throws -> [String: Value] {
+        var out = fields
+        for (key, value) in fields where value.containsSecret { out[key] = try open(value) }
+        return out
+    }
 
     // MARK: AES-256-GCM
 

@@ -117,12 +117,12 @@ import Testing
             ["ec2", "describe-vpcs", "--vpc-ids", vpc],
             ["s3api", "head-bucket", "--bucket", handMade],
         ])
-        #expect(value(try parse(checks[0]), "Status") as? String == "Enabled", "\(checks[0].output)")
-        #expect(value(try parse(checks[1]), "DeletedDate") == nil, "the secret exists again: \(checks[1].output)")
-        #expect(value(try parse(checks[2]), "SecretString") as? String == "pw")
-        let permissions = value(try parse(checks[3]), "SecurityGroups", 0, "IpPermissions") as? [[String: Any]] ?? []
+        #expect(jsonPath(try awsJSON(checks[0]), "Status") as? String == "Enabled", "\(checks[0].output)")
+        #expect(jsonPath(try awsJSON(checks[1]), "DeletedDate") == nil, "the secret exists again: \(checks[1].output)")
+        #expect(jsonPath(try awsJSON(checks[2]), "SecretString") as? String == "pw")
+        let permissions = jsonPath(try awsJSON(checks[3]), "SecurityGroups", 0, "IpPermissions") as? [[String: Any]] ?? []
         #expect(permissions.compactMap { $0["FromPort"] as? Int } == [443], "the extra rule is gone: \(checks[3].output)")
-        #expect(tagMap(value(try parse(checks[4]), "Vpcs", 0, "Tags"))["Name"] == "strata-drift", "\(checks[4].output)")
+        #expect(awsTagMap(jsonPath(try awsJSON(checks[4]), "Vpcs", 0, "Tags"))["Name"] == "strata-drift", "\(checks[4].output)")
         #expect(checks[5].status == 0, "unmanaged resources are not deleted unless asked: \(checks[5].output)")
 
         // Unmanaged is drift too (docs/drift.md: exit 2 when drift was found): only the bucket is left.
@@ -144,29 +144,5 @@ import Testing
 
     private func report(_ text: String) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "not a JSON object: \(text)")
-    }
-
-    private func parse(_ result: StrataCLI.Result) throws -> Any {
-        try #require(result.status == 0, "aws failed: \(result.output)")
-        if result.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return [String: Any]() }
-        return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
-    }
-
-    private func value(_ value: Any?, _ steps: Any...) -> Any? {
-        var current = value
-        for step in steps {
-            if let key = step as? String { current = (current as? [String: Any])?[key] }
-            else if let index = step as? Int, let list = current as? [Any], index < list.count { current = list[index] }
-            else { return nil }
-        }
-        return current
-    }
-
-    private func tagMap(_ value: Any?) -> [String: String] {
-        var out: [String: String] = [:]
-        for tag in value as? [[String: Any]] ?? [] {
-            if let key = tag["Key"] as? String { out[key] = tag["Value"] as? String ?? "" }
-        }
-        return out
     }
 }

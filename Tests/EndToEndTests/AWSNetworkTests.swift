@@ -41,7 +41,7 @@ import Testing
 
         func describeTable() throws -> [String: Any] {
             let result = try cli.aws([["ec2", "describe-route-tables", "--route-table-ids", table]])[0]
-            return try #require(first(try parse(result), "RouteTables"), "\(result.output)")
+            return try #require(first(try awsJSON(result), "RouteTables"), "\(result.output)")
         }
         func defaultRoute(_ table: [String: Any]) -> String? {
             (table["Routes"] as? [[String: Any]] ?? []).first { $0["DestinationCidrBlock"] as? String == "0.0.0.0/0" }?["GatewayId"] as? String
@@ -51,11 +51,11 @@ import Testing
         #expect(created["VpcId"] as? String == vpc)
         let associations = created["Associations"] as? [[String: Any]] ?? []
         #expect(associations.contains { $0["RouteTableAssociationId"] as? String == association && $0["SubnetId"] as? String == subnet }, "\(created)")
-        #expect(tagMap(created["Tags"])["strata:address"] == "aws_route_table.public", "\(created)")
+        #expect(awsTagMap(created["Tags"])["strata:address"] == "aws_route_table.public", "\(created)")
         let gateways = try cli.aws([["ec2", "describe-internet-gateways", "--internet-gateway-ids", igw]])[0]
-        let gateway = try #require(first(try parse(gateways), "InternetGateways"), "\(gateways.output)")
+        let gateway = try #require(first(try awsJSON(gateways), "InternetGateways"), "\(gateways.output)")
         #expect((gateway["Attachments"] as? [[String: Any]] ?? []).map { $0["VpcId"] as? String } == [vpc], "\(gateways.output)")
-        #expect(tagMap(gateway["Tags"])["Name"] == "gw-\(run)")
+        #expect(awsTagMap(gateway["Tags"])["Name"] == "gw-\(run)")
 
         let quiet = try cli.strata.run(["plan", stack, "--detailed-exitcode"] + vars, environment: cli.env)
         #expect(quiet.status == 0, "a plan right after apply shows no changes: \(quiet.output)")
@@ -151,9 +151,9 @@ import Testing
             ["ec2", "describe-internet-gateways", "--internet-gateway-ids", one["moving"] ?? "?"],
             ["ec2", "describe-route-tables", "--route-table-ids", one["table"] ?? "?"],
         ])
-        let gateway = first(try parse(checks[0]), "InternetGateways")
+        let gateway = first(try awsJSON(checks[0]), "InternetGateways")
         #expect((gateway?["Attachments"] as? [[String: Any]] ?? []).map { $0["VpcId"] as? String } == [one["b"]], "\(checks[0].output)")
-        let table = first(try parse(checks[1]), "RouteTables")
+        let table = first(try awsJSON(checks[1]), "RouteTables")
         let routes = Dictionary((table?["Routes"] as? [[String: Any]] ?? []).compactMap { route -> (String, String)? in
             guard let cidr = route["DestinationCidrBlock"] as? String, let gateway = route["GatewayId"] as? String else { return nil }
             return (cidr, gateway)
@@ -217,20 +217,7 @@ import Testing
         }
     }
 
-    private func parse(_ result: StrataCLI.Result) throws -> Any {
-        try #require(result.status == 0, "aws failed: \(result.output)")
-        return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
-    }
-
     private func first(_ value: Any, _ key: String) -> [String: Any]? {
         ((value as? [String: Any])?[key] as? [[String: Any]])?.first
-    }
-
-    private func tagMap(_ value: Any?) -> [String: String] {
-        var out: [String: String] = [:]
-        for tag in value as? [[String: Any]] ?? [] {
-            if let key = tag["Key"] as? String { out[key] = tag["Value"] as? String ?? "" }
-        }
-        return out
     }
 }

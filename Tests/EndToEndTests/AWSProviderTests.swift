@@ -97,26 +97,26 @@ import Testing
             ["secretsmanager", "describe-secret", "--secret-id", secret],
             ["secretsmanager", "get-secret-value", "--secret-id", secret],
         ])
-        let vpcJSON = try json(checks1[0])
-        #expect(path(vpcJSON, "Vpcs", 0, "CidrBlock") as? String == "10.1.0.0/16")
-        let vpcTags = tags(path(vpcJSON, "Vpcs", 0, "Tags"))
+        let vpcJSON = try awsJSON(checks1[0])
+        #expect(jsonPath(vpcJSON, "Vpcs", 0, "CidrBlock") as? String == "10.1.0.0/16")
+        let vpcTags = awsTagMap(jsonPath(vpcJSON, "Vpcs", 0, "Tags"))
         #expect(vpcTags["Name"] == "strata-e2e-one")
         #expect(vpcTags["strata:address"] == "aws_vpc.main", "the engine's tags are on the resource")
         #expect(vpcTags["strata:token"]?.isEmpty == false)
-        #expect(path(try json(checks1[1]), "EnableDnsHostnames", "Value") as? Bool == false)
-        let subnetJSON = try json(checks1[2])
-        #expect(path(subnetJSON, "Subnets", 0, "VpcId") as? String == vpc)
-        #expect(path(subnetJSON, "Subnets", 0, "CidrBlock") as? String == "10.1.1.0/24")
-        #expect(path(subnetJSON, "Subnets", 0, "MapPublicIpOnLaunch") as? Bool == false)
-        let groupJSON = try json(checks1[3])
-        #expect(path(groupJSON, "SecurityGroups", 0, "GroupName") as? String == "web-1")
-        #expect(ports(path(groupJSON, "SecurityGroups", 0, "IpPermissions")) == [443])
-        #expect(path(try json(checks1[4]), "Status") == nil, "versioning never enabled")
-        #expect(tags(path(try json(checks1[5]), "TagSet"))["team"] == "web")
-        let secretJSON = try json(checks1[6])
-        #expect(path(secretJSON, "Description") as? String == "database password (one)")
-        #expect(tags(path(secretJSON, "Tags"))["strata:address"] == "aws_secretsmanager_secret.db")
-        #expect(path(try json(checks1[7]), "SecretString") as? String == "pw-one")
+        #expect(jsonPath(try awsJSON(checks1[1]), "EnableDnsHostnames", "Value") as? Bool == false)
+        let subnetJSON = try awsJSON(checks1[2])
+        #expect(jsonPath(subnetJSON, "Subnets", 0, "VpcId") as? String == vpc)
+        #expect(jsonPath(subnetJSON, "Subnets", 0, "CidrBlock") as? String == "10.1.1.0/24")
+        #expect(jsonPath(subnetJSON, "Subnets", 0, "MapPublicIpOnLaunch") as? Bool == false)
+        let groupJSON = try awsJSON(checks1[3])
+        #expect(jsonPath(groupJSON, "SecurityGroups", 0, "GroupName") as? String == "web-1")
+        #expect(ports(jsonPath(groupJSON, "SecurityGroups", 0, "IpPermissions")) == [443])
+        #expect(jsonPath(try awsJSON(checks1[4]), "Status") == nil, "versioning never enabled")
+        #expect(awsTagMap(jsonPath(try awsJSON(checks1[5]), "TagSet"))["team"] == "web")
+        let secretJSON = try awsJSON(checks1[6])
+        #expect(jsonPath(secretJSON, "Description") as? String == "database password (one)")
+        #expect(awsTagMap(jsonPath(secretJSON, "Tags"))["strata:address"] == "aws_secretsmanager_secret.db")
+        #expect(jsonPath(try awsJSON(checks1[7]), "SecretString") as? String == "pw-one")
 
         // Nothing changed: the reads agree with what was written.
         let quiet = try cli.strata.run(["plan", stack, "--detailed-exitcode"] + vars, environment: cli.env)
@@ -143,16 +143,16 @@ import Testing
             ["secretsmanager", "describe-secret", "--secret-id", secret],
             ["secretsmanager", "get-secret-value", "--secret-id", secret],
         ])
-        #expect(path(try json(checks2[0]), "EnableDnsHostnames", "Value") as? Bool == true)
-        #expect(tags(path(try json(checks2[1]), "Vpcs", 0, "Tags"))["Name"] == "strata-e2e-two")
-        #expect(path(try json(checks2[2]), "Subnets", 0, "MapPublicIpOnLaunch") as? Bool == true)
-        #expect(ports(path(try json(checks2[3]), "SecurityGroups", 0, "IpPermissions")) == [80, 443])
-        #expect(path(try json(checks2[4]), "Status") as? String == "Enabled")
-        let bucketTags = tags(path(try json(checks2[5]), "TagSet"))
+        #expect(jsonPath(try awsJSON(checks2[0]), "EnableDnsHostnames", "Value") as? Bool == true)
+        #expect(awsTagMap(jsonPath(try awsJSON(checks2[1]), "Vpcs", 0, "Tags"))["Name"] == "strata-e2e-two")
+        #expect(jsonPath(try awsJSON(checks2[2]), "Subnets", 0, "MapPublicIpOnLaunch") as? Bool == true)
+        #expect(ports(jsonPath(try awsJSON(checks2[3]), "SecurityGroups", 0, "IpPermissions")) == [80, 443])
+        #expect(jsonPath(try awsJSON(checks2[4]), "Status") as? String == "Enabled")
+        let bucketTags = awsTagMap(jsonPath(try awsJSON(checks2[5]), "TagSet"))
         #expect(bucketTags["team"] == "platform")
         #expect(bucketTags["strata:token"]?.isEmpty == false, "a tag update keeps the strata tags")
-        #expect(path(try json(checks2[6]), "Description") as? String == "database password (two)")
-        #expect(path(try json(checks2[7]), "SecretString") as? String == "pw-two")
+        #expect(jsonPath(try awsJSON(checks2[6]), "Description") as? String == "database password (two)")
+        #expect(jsonPath(try awsJSON(checks2[7]), "SecretString") as? String == "pw-two")
         let settled = try cli.strata.run(["plan", stack, "--detailed-exitcode"] + stageTwo, environment: cli.env)
         #expect(settled.status == 0, "\(settled.output)")
 
@@ -181,12 +181,12 @@ import Testing
             ["secretsmanager", "describe-secret", "--secret-id", secret],
             ["secretsmanager", "get-secret-value", "--secret-id", newSecret],
         ])
-        #expect(path(try json(checks3[0]), "Vpcs", 0, "CidrBlock") as? String == "10.2.0.0/16")
+        #expect(jsonPath(try awsJSON(checks3[0]), "Vpcs", 0, "CidrBlock") as? String == "10.2.0.0/16")
         #expect(checks3[1].status != 0 && checks3[1].output.contains("InvalidVpcID.NotFound"), "the old VPC is gone: \(checks3[1].output)")
         #expect(checks3[2].status != 0, "the old bucket is gone: \(checks3[2].output)")
-        #expect(path(try json(checks3[3]), "Status") as? String == "Enabled")
+        #expect(jsonPath(try awsJSON(checks3[3]), "Status") as? String == "Enabled")
         #expect(checks3[4].status != 0 && checks3[4].output.contains("ResourceNotFoundException"), "the old secret is gone: \(checks3[4].output)")
-        #expect(path(try json(checks3[5]), "SecretString") as? String == "pw-two")
+        #expect(jsonPath(try awsJSON(checks3[5]), "SecretString") as? String == "pw-two")
 
         // 4. Destroy, and everything is gone.
         let destroy = try cli.strata.run(["destroy", stack, "--auto-approve"] + generationTwo, environment: cli.env)
@@ -363,7 +363,8 @@ enum Executable {
 
 // MARK: Reading the aws CLI's JSON
 
-private func json(_ result: StrataCLI.Result) throws -> Any {
+/// The JSON an `aws` command printed (it must have succeeded).
+func awsJSON(_ result: StrataCLI.Result) throws -> Any {
     guard result.status == 0 else { throw AWSCLIFailure(output: result.output) }
     // An empty answer (get-bucket-versioning of a bucket never versioned) prints nothing.
     if result.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return [String: Any]() }
@@ -375,8 +376,8 @@ private struct AWSCLIFailure: Error, CustomStringConvertible {
     var description: String { "aws failed: \(output)" }
 }
 
-/// `path(json, "Vpcs", 0, "CidrBlock")`
-private func path(_ value: Any?, _ steps: Any...) -> Any? {
+/// `jsonPath(json, "Vpcs", 0, "CidrBlock")`
+func jsonPath(_ value: Any?, _ steps: Any...) -> Any? {
     var current = value
     for step in steps {
         if let key = step as? String { current = (current as? [String: Any])?[key] }
@@ -387,7 +388,7 @@ private func path(_ value: Any?, _ steps: Any...) -> Any? {
 }
 
 /// `[{"Key": k, "Value": v}]` → `[k: v]`
-private func tags(_ value: Any?) -> [String: String] {
+func awsTagMap(_ value: Any?) -> [String: String] {
     var out: [String: String] = [:]
     for tag in value as? [[String: Any]] ?? [] {
         if let key = tag["Key"] as? String { out[key] = tag["Value"] as? String ?? "" }
