@@ -344,6 +344,59 @@ import Testing
         #expect(try cli.run(["drift", stack]).status == 0)
     }
 
+    /// The acceptance run: `--every 5s` for a minute. Sweeps start on the 5 s grid (never two at
+    /// once), each is in the history, `/metrics` is scraped with curl, and SIGTERM stops it with
+    /// status 0. (Errors and recovery are in the test above.)
+    @Test func theDaemonEveryFiveSecondsForAMinuteKeepsTime() throws {
+        let cli = try StrataCLI()
+        defer { cli.remove() }
+        let stack = try cli.writeStack("Minute", ["main.swift": Self.stack])
+        #expect(try cli.run(["apply", stack, "--auto-approve"]).status == 0)
+        let metricsPort = try freePort()
+        let log = cli.directory.appendingPathComponent("daemon.out")
+        let errors = cli.directory.appendingPathComponent("daemon.err")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        FileManager.default.createFile(atPath: errors.path, contents: nil)
+        let daemon = Process()
+        daemon.executableURL = StrataCLI.binary
+        daemon.arguments = ["drift", stack, "--every", "5s", "--metrics", "127.0.0.1:\(metricsPort)"]
+        daemon.currentDirectoryURL = cli.directory
+        daemon.environment = cli.environment
+        daemon.standardOutput = try FileHandle(forWritingTo: log)
+        daemon.standardError = try FileHandle(forWritingTo: errors)
+        try daemon.run()
+        defer {
+            if daemon.isRunning {
+                kill(daemon.processIdentifier, SIGKILL)
+                daemon.waitUntilExit()
+            }
+        }
+        let started = Date()
+        func sleep(until offset: Double) { usleep(useconds_t(max(0, offset - Date().timeIntervalSince(started)) * 1_000_000)) }
+
+        sleep(until: 61)
+
+        let metrics = try curl("http://127.0.0.1:\(metricsPort)/metrics")
+        #expect(metrics.contains("strata_drift_sweeps_total{stack=\"minute\",instance=\"default\",status=\"clean\"}"), "\(metrics)")
+        #expect(metrics.contains("strata_drift_last_success_timestamp_seconds{stack=\"minute\",instance=\"default\"}"), "\(metrics)")
+        kill(daemon.processIdentifier, SIGTERM)
+        daemon.waitUntilExit()
+        #expect(daemon.terminationStatus == 0)
+        #expect(daemon.terminationReason == .exit)
+
+        let text = try String(contentsOf: log, encoding: .utf8) + (try String(contentsOf: errors, encoding: .utf8))
+        let sweeps = text.split(separator: "\n").filter { $0.hasPrefix("20") && $0.contains(" minute/default: ") }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let starts = sweeps.compactMap { formatter.date(from: String($0.prefix { $0 != " " })) }
+        #expect(starts.count == sweeps.count && (11...13).contains(starts.count), "about 12 sweeps in a minute: \(sweeps)")
+        let gaps = zip(starts.dropFirst(), starts).map { $0.timeIntervalSince($1) }
+        #expect(gaps.allSatisfy { $0 > 3.5 && $0 < 6.5 }, "one sweep every 5 s, on time, never overlapping: \(gaps)")
+        #expect(sweeps.allSatisfy { $0.contains(": clean: ") }, "\(sweeps)")
+        let history = try #require(try JSONSerialization.jsonObject(with: Data(try cli.run(["drift", "history", stack, "--json", "--limit", "0"]).stdout.utf8)) as? [[String: Any]])
+        #expect(history.count == sweeps.count, "every sweep is in the history")
+    }
+
     @Test func badOptionsAreRefusedWithAReason() throws {
         let cli = try StrataCLI()
         defer { cli.remove() }
