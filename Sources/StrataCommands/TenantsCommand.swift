@@ -85,7 +85,7 @@ extension GlobalOptions {
         do {
             file = try TenantsFile.read(path: path, workingDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
         } catch let error as TenantsFileError {
-            throw CommandFailure(message: "Error: " + error.description)
+            throw CommandFailure(message: error.description)
         }
         let common = variableMap
         for index in file.tenants.indices {
@@ -254,7 +254,7 @@ extension StrataCommand {
                     return try await run.fleet.destroy(tenant, file: file, options: options, interrupt: interrupt,
                                                        observer: FleetLines(style: style, quiet: false, single: true, planning: false))
                 } catch let error as FleetError {
-                    throw CommandFailure(message: "Error: " + error.description)
+                    throw CommandFailure(message: error.description)
                 }
             }
             guard let outcome else { return }
@@ -291,7 +291,7 @@ extension StrataCommand {
                 rows = try await Fleet.status(backend: backend, stack: stackName)
             } catch {
                 (backend as? SQLiteStateBackend).map { try? $0.close() }
-                throw CommandFailure(message: "Error: " + userMessage(error))
+                throw CommandFailure(message: userMessage(error))
             }
             (backend as? SQLiteStateBackend).map { try? $0.close() }
             let renderer = FleetRenderer(style: global.style)

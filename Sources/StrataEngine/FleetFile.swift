@@ -45,9 +45,14 @@ public enum TenantID {
             return "it must start with a lower-case letter or a digit"
         }
         if let bad = id.unicodeScalars.first(where: { !($0.isASCII && (isLowerOrDigit(UInt8($0.value)) || $0 == "-")) }) {
-            return "it contains '\(bad.escaped(asASCII: true))'; use only \(rule)"
+            return "it contains '\(printable(String(bad)))'; use only \(rule)"
         }
         return nil
+    }
+
+    /// `text` for a message: control and non-ASCII characters escaped, so none reaches a terminal raw.
+    public static func printable(_ text: String) -> String {
+        text.unicodeScalars.map { $0.value >= 0x20 && $0.value < 0x7F ? String($0) : $0.escaped(asASCII: true) }.joined()
     }
 
     private static func isLowerOrDigit(_ byte: UInt8) -> Bool {
@@ -109,7 +114,7 @@ public struct TenantsFile: Sendable, Hashable {
             }
             guard let id = entry.id else { throw fail("it has no `id`") }
             if let problem = TenantID.problem(id) {
-                throw fail("tenant id '\(id.unicodeScalars.map { $0.escaped(asASCII: true) }.joined())' is not valid: \(problem)")
+                throw fail("tenant id '\(TenantID.printable(id))' is not valid: \(problem)")
             }
             if let first = seen[id] { throw fail("tenant id '\(id)' is listed twice (also entry \(first))") }
             seen[id] = number
