@@ -25,7 +25,8 @@ extension StrataCommand {
                 removed from the file is destroyed only with --prune. See docs/tenants.md.
 
                   strata tenants plan    Stacks/Tenant --tenants tenants.yaml
-                  strata tenants apply   Stacks/Tenant --tenants tenants.yaml --concurrency 8 --prune --auto-approve
+                  strata tenants apply   Stacks/Tenant --tenants tenants.yaml --concurrency 8 \\
+                                         --prune --auto-approve
                   strata tenants status  --json
                   strata tenants destroy Stacks/Tenant --tenant acme --auto-approve
                 """,

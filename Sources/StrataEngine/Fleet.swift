@@ -222,7 +222,7 @@ public struct Fleet: Sendable {
             if job.operation.applies {
                 try await applyTenant(job, engine: tenantEngine, key: key, options: options, interrupt: interrupt, observer: observer, into: &outcome)
             } else {
-                let manifest = try await tenantEngine.loadWithChecks(directory).manifest
+                let manifest = try await loadManifest(tenantEngine, key: key)
                 let plan = try await tenantEngine.plan(manifest, directory: directory, options: options)
                 observer?.tenantPlanned(job.id, plan)
                 outcome.status = .planned
@@ -247,7 +247,7 @@ public struct Fleet: Sendable {
         let directory = self.directory
         let (plan, applied) = try await tenantEngine.withLock(key, operation: "tenants \(job.operation.rawValue)") { () -> (Plan, ApplyReport) in
             _ = try await tenantEngine.recover(key)
-            let manifest = try await tenantEngine.loadWithChecks(directory).manifest
+            let manifest = try await self.loadManifest(tenantEngine, key: key)
             let plan = try await tenantEngine.plan(manifest, directory: directory, options: options)
             observer?.tenantPlanned(job.id, plan)
             let report = try await tenantEngine.apply(plan, interrupt: interrupt, observer: observer?.applyObserver(for: job.id, plan))
@@ -255,7 +255,10 @@ public struct Fleet: Sendable {
         }
         var report = applied
         if plan.hasChecks && !plan.destroy && report.failed.isEmpty && report.stateError == nil {
-            report.failedChecks = try await tenantEngine.failedChecksAfterApply(directory)
+            let snapshot = try await tenantEngine.backend.load(key)
+            report.failedChecks = try await OwnThread.run { [directory] in
+                try tenantEngine.load(directory, knownValues: Engine.knownValues(snapshot)).manifest.checks.filter { $0.status == .failed }
+            }
         }
         // A replacement is a delete and a create of the same address: count it once, as replaced.
         let replaced = Set(plan.steps.filter { $0.action == .replace }.map(\.address))
@@ -282,6 +285,32 @@ public struct Fleet: Sendable {
         if problems.isEmpty { problems.append("some steps did not run (skipped or not started)") }
         outcome.status = .failed
         outcome.error = problems.joined(separator: "\n")
+    }
+}
+
+extension Fleet {
+    /// The tenant's manifest, as `Engine.loadWithChecks` makes it: the stack program runs
+    /// once more with the state's values when checks need them. The program runs on a thread
+    /// of its own: waiting for a child process must not hold one of the few threads every
+    /// other tenant's tasks run on.
+    func loadManifest(_ tenantEngine: Engine, key: InstanceKey) async throws -> Manifest {
+        let directory = self.directory
+        let first = try await OwnThread.run { try tenantEngine.load(directory) }
+        guard first.manifest.checks.contains(where: { $0.status == .deferred && $0.kind == .precondition }) else { return first.manifest }
+        let snapshot = try await tenantEngine.backend.load(key)
+        guard !snapshot.resources.isEmpty else { return first.manifest }
+        return try await OwnThread.run { try tenantEngine.load(directory, knownValues: Engine.knownValues(snapshot)) }.manifest
+    }
+}
+
+/// Runs blocking work (a child process to wait for) on a new thread, off Swift's cooperative
+/// pool, whose few threads (one per core) every task of the run shares.
+enum OwnThread {
+    static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { continuation.resume(with: Result { try body() }) }
+            thread.start()
+        }
     }
 }
 
