@@ -41,6 +41,25 @@ public struct TenantStatus: Sendable, Codable, Hashable {
     public var lockedBy: String?
     /// The variables it was last applied with.
     public var variables: [String: String]?
+
+    enum CodingKeys: String, CodingKey {
+        case tenant, stack, instance, serial, resources, state, lastChange, drift, lockedBy, variables
+    }
+
+    /// Every key always present (`null` when unknown), so scripts can rely on the shape.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(tenant, forKey: .tenant)
+        try container.encode(stack, forKey: .stack)
+        try container.encode(instance, forKey: .instance)
+        try container.encode(serial, forKey: .serial)
+        try container.encode(resources, forKey: .resources)
+        try container.encode(state, forKey: .state)
+        try container.encode(lastChange, forKey: .lastChange)
+        try container.encode(drift, forKey: .drift)
+        try container.encode(lockedBy, forKey: .lockedBy)
+        try container.encode(variables, forKey: .variables)
+    }
 }
 
 extension Fleet {

@@ -104,12 +104,30 @@ import Testing
         // acme's last change is its update; the others' an earlier create.
         #expect(jsonPath(rows.first { $0["tenant"] as? String == "acme" }, "lastChange", "action") as? String == "update")
         // The instance is an ordinary one: `strata state list` with --instance sees it.
-        let list = try cli.run(["state", "list", stack, "--instance", "tenant/globex"])
-        #expect(list.stdout.contains("test_resource.db") && list.stdout.contains("test_resource.web"), "\(list.output)")
+        let listed = try cli.run(["state", "list", stack, "--instance", "tenant/globex"])
+        #expect(listed.stdout.contains("test_resource.db") && listed.stdout.contains("test_resource.web"), "\(listed.output)")
 
         let table = try cli.run(["tenants", "status", "Shop"])
         #expect(table.status == 0)
         for id in ids { #expect(table.stdout.contains(id)) }
+        #expect(rows.allSatisfy { $0["drift"] is NSNull }, "never swept: \(rows)")
+
+        // A drift sweep of the fleet shows in status: umbrella's web server is deleted out of band.
+        let umbrellaWeb = try #require(rows.first { $0["tenant"] as? String == "umbrella" })
+        #expect(umbrellaWeb["state"] as? String == "active")
+        let webID = try #require(cli.storedIDs().first { id in
+            (try? String(contentsOf: cli.store.appendingPathComponent(id + ".json"), encoding: .utf8))?.contains("web-umbrella") == true
+        }, "umbrella's web server is in the test provider's store")
+        try FileManager.default.removeItem(at: cli.store.appendingPathComponent(webID + ".json"))
+        let sweep = try cli.run(["drift", "--all"])
+        #expect(sweep.status == 2, "\(sweep.output)")
+        let swept = try Self.jsonArray(try cli.run(["tenants", "status", "--json"]).stdout)
+        for row in swept {
+            let expected = row["tenant"] as? String == "umbrella" ? "drift" : "clean"
+            #expect(jsonPath(row, "drift", "status") as? String == expected, "\(row)")
+        }
+        #expect(jsonPath(swept.first { $0["tenant"] as? String == "umbrella" }, "drift", "deleted") as? Int == 1)
+        #expect(try cli.run(["tenants", "status"]).stdout.contains("drift (0 changed, 1 deleted, 0 unmanaged)"))
     }
 
     @Test func concurrencyBoundsHowManyTenantsRunAtOnce() throws {
@@ -121,6 +139,18 @@ import Testing
         #expect(apply.status == 0, "\(apply.output)")
         #expect(Self.startedBeforeFirstFinish(apply.stdout) == 2, "\(apply.stdout)")
         #expect(cli.storedIDs().count == 8)
+
+        // No terminal to confirm on: refused, nothing runs. --instance and --var tenant= make no sense here.
+        let unconfirmed = try cli.run(["tenants", "apply", stack, "--tenants", file])
+        #expect(unconfirmed.status != 0 && unconfirmed.stderr.contains("pass --auto-approve"), "\(unconfirmed.output)")
+        let instance = try cli.run(["tenants", "plan", stack, "--tenants", file, "--instance", "tenant/a1"])
+        #expect(instance.status != 0 && instance.stderr.contains("--instance does not go with"), "\(instance.output)")
+        let tenantVar = try cli.run(["tenants", "plan", stack, "--tenants", file, "--var", "tenant=x"])
+        #expect(tenantVar.status != 0 && tenantVar.stderr.contains("--var tenant="), "\(tenantVar.output)")
+        // --var applies to every tenant; the file's vars win.
+        let common = try cli.run(["tenants", "plan", stack, "--tenants", file, "--var", "size=large", "--detailed-exitcode"])
+        #expect(common.status == 2, "\(common.output)")
+        for id in ["a1", "a2", "a3", "a4"] { #expect(common.stdout.contains("  \(id): 0 to create, 1 to update"), "\(common.stdout)") }
     }
 
     @Test func failingTenantsDoNotStopTheOthers() throws {
