@@ -8,15 +8,16 @@ final class FleetLines: FleetObserver, @unchecked Sendable {
     let style: Style
     let quiet: Bool
     let single: Bool
-    let planning: Bool
+    /// Show a single tenant's plan (off when it was shown before confirming).
+    let showPlan: Bool
     private let lock = NSLock()
     private var progress: ProgressView?
 
-    init(style: Style, quiet: Bool, single: Bool, planning: Bool) {
+    init(style: Style, quiet: Bool, single: Bool, showPlan: Bool = true) {
         self.style = style
         self.quiet = quiet
         self.single = single
-        self.planning = planning
+        self.showPlan = showPlan
     }
 
     func tenantStarted(_ id: String, operation: String) {
@@ -34,7 +35,7 @@ final class FleetLines: FleetObserver, @unchecked Sendable {
     }
 
     func tenantPlanned(_ id: String, _ plan: Plan) {
-        guard single, !quiet else { return }
+        guard single, showPlan, !quiet else { return }
         write(PlanRenderer(style: style).render(plan), newline: false)
     }
 

@@ -125,7 +125,7 @@ extension StrataCommand {
             let outcomes = try await Self.withEngine(engine) { engine in
                 let run = try FleetRun(engine: engine, stack: stack, style: style, quiet: fleet.json)
                 let removed = try await run.fleet.removedTenants(file)
-                let observer = FleetLines(style: style, quiet: fleet.json, single: file.tenants.count + removed.count == 1, planning: true)
+                let observer = FleetLines(style: style, quiet: fleet.json, single: file.tenants.count + removed.count == 1)
                 return try await run.fleet.plan(file, prune: prune, concurrency: fleet.concurrency, options: fleet.planOptions(), observer: observer)
             }
             let renderer = FleetRenderer(style: style)
@@ -176,7 +176,7 @@ extension StrataCommand {
                         throw CommandFailure(message: "tenants apply needs confirmation, and there is no terminal to ask on: pass --auto-approve.")
                     }
                     let planned = try await run.fleet.plan(file, prune: prune, concurrency: fleet.concurrency, options: fleet.planOptions(),
-                                                           observer: FleetLines(style: style, quiet: false, single: single, planning: true))
+                                                           observer: FleetLines(style: style, quiet: false, single: single))
                     print(FleetRenderer(style: style).summary(planned, planning: true), terminator: "")
                     print("\nDo you want to apply these tenants? Only 'yes' will be accepted: ", terminator: "")
                     guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
@@ -185,7 +185,7 @@ extension StrataCommand {
                     }
                 }
                 InterruptHandler.install(interrupt, style: style)
-                let observer = FleetLines(style: style, quiet: fleet.json, single: single, planning: false)
+                let observer = FleetLines(style: style, quiet: fleet.json, single: single, showPlan: autoApprove)
                 return try await run.fleet.apply(file, prune: prune, concurrency: fleet.concurrency, options: fleet.planOptions(),
                                                  interrupt: interrupt, observer: observer)
             }
@@ -242,7 +242,7 @@ extension StrataCommand {
                         throw CommandFailure(message: "tenants destroy needs confirmation, and there is no terminal to ask on: pass --auto-approve.")
                     }
                     let planned = try await run.fleet.destroy(tenant, file: file, planOnly: true, options: options, interrupt: interrupt,
-                                                              observer: FleetLines(style: style, quiet: false, single: true, planning: true))
+                                                              observer: FleetLines(style: style, quiet: false, single: true))
                     if planned.status == .failed { return planned }
                     print("\nDo you really want to destroy tenant \(tenant)? Only 'yes' will be accepted: ", terminator: "")
                     guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
@@ -253,7 +253,7 @@ extension StrataCommand {
                 InterruptHandler.install(interrupt, style: style)
                 do {
                     return try await run.fleet.destroy(tenant, file: file, options: options, interrupt: interrupt,
-                                                       observer: FleetLines(style: style, quiet: false, single: true, planning: false))
+                                                       observer: FleetLines(style: style, quiet: false, single: true, showPlan: autoApprove))
                 } catch let error as FleetError {
                     throw CommandFailure(message: error.description)
                 }

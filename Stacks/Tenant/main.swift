@@ -21,7 +21,7 @@ if tenant.isEmpty {
 if !tenant.isEmpty && (tenant.count > 63 || !tenant.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" })) {
     Stack.error("tenant '\(tenant)' must be lower-case letters, digits and '-'")
 }
-if Stack.instance != "tenant/\(tenant)" {
+if !tenant.isEmpty && Stack.instance != "tenant/\(tenant)" {
     Stack.error("the instance is '\(Stack.instance)' but the tenant is '\(tenant)': apply it with `strata tenants`, or --instance tenant/\(tenant)")
 }
 

@@ -250,6 +250,27 @@ import Testing
         #expect(try Self.jsonArray(status.stdout).isEmpty, "\(status.output)")
     }
 
+    // MARK: Stacks/Tenant
+
+    @Test func tenantStackValidatesItsParameters() throws {
+        let cli = try StrataCLI()
+        defer { cli.remove() }
+        let stack = StrataCLI.packageRoot.appendingPathComponent("Stacks/Tenant").path
+        let good = try cli.run(["validate", stack, "--var", "tenant=acme", "--instance", "tenant/acme", "--var", "size=large"])
+        #expect(good.status == 0 && good.stdout.contains("Valid: 3 resources"), "\(good.output)")
+        let cases: [([String], String)] = [
+            ([], "set the variable `tenant`"),
+            (["--var", "tenant=acme", "--instance", "tenant/globex"], "the instance is 'tenant/globex' but the tenant is 'acme'"),
+            (["--var", "tenant=acme", "--instance", "tenant/acme", "--var", "size=huge"], "size=huge is not one of: small, medium, large"),
+            (["--var", "tenant=Acme", "--instance", "tenant/Acme"], "tenant 'Acme' must be lower-case letters"),
+            (["--var", "tenant=\(String(repeating: "a", count: 60))", "--instance", "tenant/\(String(repeating: "a", count: 60))"], "longer than S3 allows"),
+        ]
+        for (arguments, message) in cases {
+            let result = try cli.run(["validate", stack] + arguments)
+            #expect(result.status != 0 && result.output.contains(message), "\(arguments): \(result.output)")
+        }
+    }
+
     // MARK: Stacks/Tenant on moto_server
 
     @Test(.enabled(if: AWSProviderTests.toolsMissing == nil, "needs moto_server and the aws CLI"))
