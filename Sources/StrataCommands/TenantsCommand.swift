@@ -287,14 +287,14 @@ extension StrataCommand {
         func run() async throws {
             let backend = try StateBackends.open(url: global.state, workingDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
             let stackName = stack.map { Engine.stackName(of: URL(fileURLWithPath: $0)) }
+            // Closing the SQLite file folds its write-ahead log back in.
+            defer { if let sqlite = backend as? SQLiteStateBackend { try? sqlite.close() } }
             let rows: [TenantStatus]
             do {
                 rows = try await Fleet.status(backend: backend, stack: stackName)
             } catch {
-                (backend as? SQLiteStateBackend).map { try? $0.close() }
                 throw CommandFailure(message: userMessage(error))
             }
-            (backend as? SQLiteStateBackend).map { try? $0.close() }
             let renderer = FleetRenderer(style: global.style)
             if json {
                 print(String(decoding: try StrataJSON.encode(rows, pretty: true), as: UTF8.self))

@@ -19,7 +19,8 @@ public struct TenantOutcome: Sendable, Codable, Hashable {
 
     public var id: String
     public var instance: String
-    /// `plan`, `apply`, `destroy` (asked for), `prune` (not in the file) or `keep`.
+    /// `plan`, `apply`, `destroy` (asked for), `prune` (not in the file, `--prune`), `keep`
+    /// (not in the file), or `plan prune` / `plan destroy` (their plans).
     public var operation: String
     public var status: Status
     /// Done by an apply or destroy; planned by a plan.
@@ -148,6 +149,7 @@ public struct Fleet: Sendable {
 
     // MARK: The work queue
 
+    /// One tenant's work in a run: what to do, with which variables.
     struct Job: Sendable {
         enum Operation: String, Sendable {
             case plan, planPrune = "plan prune", planDestroy = "plan destroy", apply, prune, destroy, keep
