@@ -18,6 +18,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        // tenants.yaml (`strata tenants`).
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         .target(name: "StrataModel"),
@@ -34,7 +36,7 @@ let package = Package(
         .systemLibrary(name: "CStrataCrypto", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(
             name: "StrataEngine",
-            dependencies: ["StrataModel", "StrataPluginKit", "StrataState", "CStrataCrypto"]),
+            dependencies: ["StrataModel", "StrataPluginKit", "StrataState", "CStrataCrypto", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "StrataCommands",
             dependencies: [

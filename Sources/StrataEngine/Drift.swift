@@ -457,7 +457,9 @@ extension Engine {
         var configuration = self.configuration
         configuration.instance = instance
         configuration.variables = variables
-        return Engine(configuration: configuration, backend: backend, registry: registry, cipher: cipher)
+        var engine = Engine(configuration: configuration, backend: backend, registry: registry, cipher: cipher)
+        engine.compiledStack = compiledStack
+        return engine
     }
 
     init(configuration: Configuration, backend: any StateBackend, registry: ProviderRegistry, cipher: SecretCipher) {

@@ -34,6 +34,9 @@ public struct Engine: Sendable {
     /// Seals secrets at rest: in the state and in saved plans.
     public let cipher: SecretCipher
     public let registry: ProviderRegistry
+    /// The stack already compiled (the fleet compiles once for every tenant); `load` runs it
+    /// instead of looking in the cache when it is for the same folder.
+    public var compiledStack: StackLoader.CompiledStack? = nil
 
     public init(configuration: Configuration, progress: (@Sendable (String, Int, String) -> Void)? = nil) throws {
         self.configuration = configuration
@@ -60,8 +63,12 @@ public struct Engine: Sendable {
 
     public func load(_ directory: URL, knownValues: [String: [String: Value]]? = nil) throws -> StackLoader.Result {
         let loader = try StackLoader.standard()
-        return try loader.load(.init(directory: directory, stackName: Engine.stackName(of: directory), instance: configuration.instance,
-                                     variables: configuration.variables, knownValues: knownValues))
+        let request = StackLoader.Request(directory: directory, stackName: Engine.stackName(of: directory), instance: configuration.instance,
+                                          variables: configuration.variables, knownValues: knownValues)
+        if let compiledStack, compiledStack.directory.standardizedFileURL == directory.standardizedFileURL {
+            return try loader.run(compiledStack, request)
+        }
+        return try loader.load(request)
     }
 
     /// Loads a stack; when some of its checks need values that the state has, runs it once

@@ -58,8 +58,25 @@ public struct StackLoader: Sendable {
         return StackLoader(dsl: dsl, cacheDirectory: cacheRoot.appendingPathComponent("strata/stacks"), swiftc: swiftc)
     }
 
+    /// A stack compiled (or found in the cache) once, to be run many times with different
+    /// instances and variables: the fleet runs one program for every tenant.
+    public struct CompiledStack: Sendable {
+        public var directory: URL
+        public var stackName: String
+        public var binary: URL
+        /// True when the program came from the cache.
+        public var cached: Bool
+        public var compileSeconds: Double
+    }
+
     public func load(_ request: Request) throws -> Result {
-        let sources = try stackSources(request.directory)
+        let compiled = try compile(request.directory, stackName: request.stackName)
+        return try run(compiled, request)
+    }
+
+    /// Compiles the stack in `directory`, unless the cache has it.
+    public func compile(_ directory: URL, stackName: String) throws -> CompiledStack {
+        let sources = try stackSources(directory)
         let key = try Timings.measure("stack: hash sources") { try cacheKey(sources: sources) }
         let binary = cacheDirectory.appendingPathComponent(key).appendingPathComponent("stack")
         var cached = true
@@ -67,12 +84,17 @@ public struct StackLoader: Sendable {
         if !FileManager.default.isExecutableFile(atPath: binary.path) {
             cached = false
             let start = Date()
-            try compile(sources: sources, stackName: request.stackName, to: binary)
+            try compile(sources: sources, stackName: stackName, to: binary)
             compileSeconds = Date().timeIntervalSince(start)
         }
+        return CompiledStack(directory: directory, stackName: stackName, binary: binary, cached: cached, compileSeconds: compileSeconds)
+    }
+
+    /// Runs a compiled stack for one instance and its variables.
+    public func run(_ compiled: CompiledStack, _ request: Request) throws -> Result {
         let start = Date()
-        let manifest = try Timings.measure("stack: run + read manifest") { try run(binary, request) }
-        return Result(manifest: manifest, cached: cached, compileSeconds: compileSeconds, runSeconds: Date().timeIntervalSince(start))
+        let manifest = try Timings.measure("stack: run + read manifest") { try run(compiled.binary, request) }
+        return Result(manifest: manifest, cached: compiled.cached, compileSeconds: compiled.compileSeconds, runSeconds: Date().timeIntervalSince(start))
     }
 
     func stackSources(_ directory: URL) throws -> [URL] {

@@ -1,0 +1,95 @@
+import Foundation
+import StrataModel
+import StrataState
+
+/// One tenant as the state backend knows it (`strata tenants status`): read from the backend
+/// only, never from the cloud.
+public struct TenantStatus: Sendable, Codable, Hashable {
+    /// The last state write: what it did, to what, when.
+    public struct LastChange: Sendable, Codable, Hashable {
+        public var serial: Int
+        /// ISO 8601, UTC.
+        public var time: String
+        /// `create`, `update`, `replace`, `delete`, `outputs`, `import`, `drift accept`, …
+        public var action: String
+        public var address: String?
+    }
+
+    /// The last drift sweep kept for the instance (`strata drift`).
+    public struct LastDrift: Sendable, Codable, Hashable {
+        /// `clean`, `drift` or `error`.
+        public var status: String
+        public var time: String
+        public var changed: Int
+        public var deleted: Int
+        public var unmanaged: Int
+        public var errors: Int
+    }
+
+    public var tenant: String
+    public var stack: String
+    public var instance: String
+    /// The state serial: grows by one with every write.
+    public var serial: Int
+    /// Resources recorded now; 0 once destroyed.
+    public var resources: Int
+    /// `active` (holds resources) or `destroyed` (its state is empty).
+    public var state: String
+    public var lastChange: LastChange?
+    public var drift: LastDrift?
+    /// Who holds its lock now, if anyone.
+    public var lockedBy: String?
+    /// The variables it was last applied with.
+    public var variables: [String: String]?
+
+    enum CodingKeys: String, CodingKey {
+        case tenant, stack, instance, serial, resources, state, lastChange, drift, lockedBy, variables
+    }
+
+    /// Every key always present (`null` when unknown), so scripts can rely on the shape.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(tenant, forKey: .tenant)
+        try container.encode(stack, forKey: .stack)
+        try container.encode(instance, forKey: .instance)
+        try container.encode(serial, forKey: .serial)
+        try container.encode(resources, forKey: .resources)
+        try container.encode(state, forKey: .state)
+        try container.encode(lastChange, forKey: .lastChange)
+        try container.encode(drift, forKey: .drift)
+        try container.encode(lockedBy, forKey: .lockedBy)
+        try container.encode(variables, forKey: .variables)
+    }
+}
+
+extension Fleet {
+    /// Every tenant instance (`tenant/<id>`) in the backend, of `stack` or of every stack,
+    /// sorted by stack and tenant.
+    public static func status(backend: any StateBackend, stack: String?) async throws -> [TenantStatus] {
+        let formatter = ISO8601DateFormatter()
+        var rows: [TenantStatus] = []
+        for key in try await backend.instances() {
+            if let stack, key.stack != stack { continue }
+            guard let id = TenantID.id(ofInstance: key.instance) else { continue }
+            let snapshot = try await backend.load(key)
+            // The newest change to a resource; the outputs row every run ends with says less.
+            let recent = try await backend.history(key, limit: 20)
+            let last = recent.first { $0.action != "outputs" } ?? recent.first
+            let sweep = try await backend.sweeps(key, limit: 1).first
+            let holder = try await backend.lockHolder(key)
+            let origin = try await backend.origin(key)
+            let live = snapshot.resources.filter { !$0.deposed }.count
+            rows.append(TenantStatus(
+                tenant: id, stack: key.stack, instance: key.instance, serial: snapshot.serial,
+                resources: live, state: snapshot.resources.isEmpty ? "destroyed" : "active",
+                lastChange: last.map { .init(serial: $0.serial, time: formatter.string(from: $0.time), action: $0.action, address: $0.address) },
+                drift: sweep.map {
+                    .init(status: $0.status, time: formatter.string(from: $0.startedAt), changed: $0.changed, deleted: $0.deleted,
+                          unmanaged: $0.unmanaged, errors: $0.errors)
+                },
+                lockedBy: holder.flatMap { $0.leaseUntil > Date() ? $0.description : nil },
+                variables: origin?.variables))
+        }
+        return rows.sorted { ($0.stack, $0.tenant) < ($1.stack, $1.tenant) }
+    }
+}
