@@ -15,6 +15,7 @@ struct AWSProvider: Provider {
         let all: [any AWSResource] = [
             VPCResource(), SubnetResource(), SecurityGroupResource(), S3BucketResource(), SecretsManagerSecretResource(),
             InternetGatewayResource(), RouteTableResource(), RouteTableAssociationResource(),
+            DBSubnetGroupResource(), DBParameterGroupResource(), DBInstanceResource(),
         ]
         types = Dictionary(uniqueKeysWithValues: all.map { ($0.type, $0) })
     }

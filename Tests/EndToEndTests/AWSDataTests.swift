@@ -1,0 +1,197 @@
+import Foundation
+import Testing
+
+/// RDS, ElastiCache and KMS types of `strata-provider-aws`, through the built `strata` and
+/// the typed module, against moto_server; every step checked with the `aws` CLI.
+@Suite(.serialized) struct AWSDataTests {
+    /// VPC, two subnets, a DB subnet group, a parameter group, a PostgreSQL primary and a
+    /// read replica. `--var stage=two` changes in-place attributes (class, backups, a
+    /// parameter, a tag); `--var generation=2` renames the parameter group and the replica
+    /// (both replaced; the primary is re-pointed at the new group in place).
+    static let rdsStack = #"""
+        import Strata
+        import StrataAWS
+
+        let run = Stack.variable("run", default: "x")
+        let stage = Stack.variable("stage", default: "one", allowed: ["one", "two"])
+        let generation = Stack.variable("generation", default: 1)
+        let two = stage == "two"
+
+        let vpc = AWS.VPC("main", cidrBlock: "10.0.0.0/16")
+        let a = AWS.Subnet("a", vpc: vpc, cidrBlock: "10.0.1.0/24", availabilityZone: "us-east-1a")
+        let b = AWS.Subnet("b", vpc: vpc, cidrBlock: "10.0.2.0/24", availabilityZone: "us-east-1b")
+        let group = AWS.SecurityGroup("db", groupName: "db-\(run)", vpc: vpc, description: "postgres",
+                                      ingress: [.tcp(5432, from: ["10.0.0.0/16"])])
+        let subnets = AWS.DBSubnetGroup("db", groupName: "db-\(run)", subnets: [a, b], description: "database subnets")
+        let parameters = AWS.DBParameterGroup("pg", groupName: "pg-\(run)-\(generation)", family: "postgres16",
+                                              parameters: [.init("log_min_duration_statement", two ? "500" : "1000")])
+            .createBeforeDestroy()  // AWS refuses to delete a group an instance still uses
+        let primary = AWS.DBInstance("primary", identifier: "primary-\(run)", instanceClass: two ? "db.t3.small" : "db.t3.micro",
+                                     allocatedStorage: 20, username: "app", password: "pw-\(run)-secret", engineVersion: "16.3",
+                                     backupRetentionPeriod: two ? 7 : 1, subnetGroup: subnets, parameterGroup: parameters,
+                                     vpcSecurityGroups: [group], tags: ["stage": "\(stage)"])
+        let replica = AWS.DBInstance("replica", identifier: "replica-\(run)-\(generation)", replicaOf: primary, instanceClass: "db.t3.micro")
+        Stack.output("primary", primary.id)
+        Stack.output("endpoint", primary.endpoint)
+        Stack.output("replica", replica.id)
+        Stack.output("subnetGroup", subnets.id)
+        Stack.output("parameterGroup", parameters.id)
+        Stack.output("securityGroup", group.id)
+        """#
+
+    @Test(.enabled(if: AWSProviderTests.toolsMissing == nil, "needs moto_server and the aws CLI"))
+    func rdsPrimaryAndReplicaCreateUpdateReplaceImportAndDestroy() throws {
+        let server = try MotoServer.start(try #require(AWSProviderTests.moto))
+        defer { server.stop() }
+        let cli = try AWSTestCLI(endpoint: server.endpoint)
+        defer { cli.strata.remove() }
+        let stack = try cli.strata.writeStack("RDS", ["main.swift": Self.rdsStack])
+        // aws-cli v1 sends `aws rds` to https://rds.amazonaws.com whatever AWS_ENDPOINT_URL
+        // says (its rds customization), so the rds commands name the endpoint.
+        let run = "r" + UUID().uuidString.prefix(6).lowercased()
+        let vars = ["--var", "run=\(run)"]
+        let password = "pw-\(run)-secret"
+
+        // 1. Create.
+        let create = try cli.strata.run(["apply", stack, "--auto-approve"] + vars, environment: cli.env)
+        #expect(create.status == 0, "\(create.output)")
+        #expect(create.stdout.contains("8 created"), "\(create.output)")
+        #expect(!create.output.contains(password), "the password is never printed")
+        let first = try cli.outputs(stack, vars)
+        let primary = try #require(first["primary"]), replica = try #require(first["replica"])
+        #expect(primary == "primary-\(run)" && replica == "replica-\(run)-1")
+        #expect(first["endpoint"]?.hasSuffix(":5432") == true, "\(first)")
+        let checks1 = try cli.aws([
+            ["rds", "--endpoint-url", server.endpoint, "describe-db-instances", "--db-instance-identifier", primary],
+            ["rds", "--endpoint-url", server.endpoint, "describe-db-instances", "--db-instance-identifier", replica],
+            ["rds", "--endpoint-url", server.endpoint, "describe-db-subnet-groups", "--db-subnet-group-name", "db-\(run)"],
+            ["rds", "--endpoint-url", server.endpoint, "describe-db-parameters", "--db-parameter-group-name", "pg-\(run)-1", "--source", "user"],
+        ])
+        let primaryJSON = try awsJSON(checks1[0])
+        #expect(jsonPath(primaryJSON, "DBInstances", 0, "Engine") as? String == "postgres")
+        #expect(jsonPath(primaryJSON, "DBInstances", 0, "EngineVersion") as? String == "16.3")
+        #expect(jsonPath(primaryJSON, "DBInstances", 0, "DBInstanceClass") as? String == "db.t3.micro")
+        #expect(jsonPath(primaryJSON, "DBInstances", 0, "BackupRetentionPeriod") as? Int == 1)
+        #expect(jsonPath(primaryJSON, "DBInstances", 0, "MasterUsername") as? String == "app")
+        #expect(jsonPath(primaryJSON, "DBInstances", 0, "DBSubnetGroup", "DBSubnetGroupName") as? String == "db-\(run)")
+        #expect(jsonPath(primaryJSON, "DBInstances", 0, "DBParameterGroups", 0, "DBParameterGroupName") as? String == "pg-\(run)-1")
+        #expect(jsonPath(primaryJSON, "DBInstances", 0, "VpcSecurityGroups", 0, "VpcSecurityGroupId") as? String == first["securityGroup"])
+        let primaryTags = awsTagMap(jsonPath(primaryJSON, "DBInstances", 0, "TagList"))
+        #expect(primaryTags["stage"] == "one" && primaryTags["strata:address"] == "aws_db_instance.primary", "\(primaryTags)")
+        let replicaJSON = try awsJSON(checks1[1])
+        #expect(jsonPath(replicaJSON, "DBInstances", 0, "ReadReplicaSourceDBInstanceIdentifier") as? String == primary)
+        #expect(awsTagMap(jsonPath(replicaJSON, "DBInstances", 0, "TagList"))["strata:address"] == "aws_db_instance.replica")
+        #expect((jsonPath(try awsJSON(checks1[2]), "DBSubnetGroups", 0, "Subnets") as? [Any])?.count == 2)
+        #expect(parameterValue(try awsJSON(checks1[3]), "log_min_duration_statement") == "1000")
+
+        let quiet = try cli.strata.run(["plan", stack, "--detailed-exitcode"] + vars, environment: cli.env)
+        #expect(quiet.status == 0, "a plan right after apply shows no changes: \(quiet.output)")
+
+        // 2. In place: class, backup retention, a parameter, a tag.
+        let stageTwo = vars + ["--var", "stage=two"]
+        let update = try cli.strata.run(["apply", stack, "--auto-approve"] + stageTwo, environment: cli.env)
+        #expect(update.status == 0, "\(update.output)")
+        #expect(update.stdout.contains("0 created, 2 updated, 0 destroyed"), "\(update.output)")
+        let checks2 = try cli.aws([
+            ["rds", "--endpoint-url", server.endpoint, "describe-db-instances", "--db-instance-identifier", primary],
+            ["rds", "--endpoint-url", server.endpoint, "describe-db-parameters", "--db-parameter-group-name", "pg-\(run)-1", "--source", "user"],
+        ])
+        let updated = try awsJSON(checks2[0])
+        #expect(jsonPath(updated, "DBInstances", 0, "DBInstanceClass") as? String == "db.t3.small")
+        #expect(jsonPath(updated, "DBInstances", 0, "BackupRetentionPeriod") as? Int == 7)
+        #expect(awsTagMap(jsonPath(updated, "DBInstances", 0, "TagList"))["stage"] == "two")
+        #expect(awsTagMap(jsonPath(updated, "DBInstances", 0, "TagList"))["strata:token"]?.isEmpty == false, "a tag update keeps the strata tags")
+        #expect(parameterValue(try awsJSON(checks2[1]), "log_min_duration_statement") == "500")
+        let settled = try cli.strata.run(["plan", stack, "--detailed-exitcode"] + stageTwo, environment: cli.env)
+        #expect(settled.status == 0, "\(settled.output)")
+
+        // 3. Replace the parameter group (the primary is re-pointed in place) and the replica.
+        let generationTwo = stageTwo + ["--var", "generation=2"]
+        let replace = try cli.strata.run(["apply", stack, "--auto-approve"] + generationTwo, environment: cli.env)
+        #expect(replace.status == 0, "\(replace.output)")
+        #expect(replace.stdout.contains("2 created, 1 updated, 2 destroyed"), "\(replace.output)")
+        let second = try cli.outputs(stack, generationTwo)
+        let newReplica = try #require(second["replica"])
+        #expect(newReplica == "replica-\(run)-2")
+        let checks3 = try cli.aws([
+            ["rds", "--endpoint-url", server.endpoint, "describe-db-instances", "--db-instance-identifier", primary],
+            ["rds", "--endpoint-url", server.endpoint, "describe-db-instances", "--db-instance-identifier", replica],
+            ["rds", "--endpoint-url", server.endpoint, "describe-db-instances", "--db-instance-identifier", newReplica],
+            ["rds", "--endpoint-url", server.endpoint, "describe-db-parameter-groups"],
+        ])
+        #expect(jsonPath(try awsJSON(checks3[0]), "DBInstances", 0, "DBParameterGroups", 0, "DBParameterGroupName") as? String == "pg-\(run)-2")
+        #expect(checks3[1].status != 0 && checks3[1].output.contains("DBInstanceNotFound"), "the old replica is gone: \(checks3[1].output)")
+        #expect(jsonPath(try awsJSON(checks3[2]), "DBInstances", 0, "ReadReplicaSourceDBInstanceIdentifier") as? String == primary)
+        let groupNames = (jsonPath(try awsJSON(checks3[3]), "DBParameterGroups") as? [[String: Any]] ?? []).compactMap { $0["DBParameterGroupName"] as? String }
+        #expect(groupNames.contains("pg-\(run)-2") && !groupNames.contains("pg-\(run)-1"), "\(groupNames)")
+
+        // 4. Import: the replica reads back exactly; the primary too, but for its password,
+        // which AWS never shows (the plan sets it again, and only it).
+        #expect(try cli.strata.run(["state", "rm", stack, "aws_db_instance.replica"], environment: cli.env).status == 0)
+        let importReplica = try cli.strata.run(["import", stack, "aws_db_instance.replica", newReplica] + generationTwo, environment: cli.env)
+        #expect(importReplica.status == 0, "\(importReplica.output)")
+        let afterReplica = try cli.strata.run(["plan", stack, "--detailed-exitcode"] + generationTwo, environment: cli.env)
+        #expect(afterReplica.status == 0, "an imported replica plans no change: \(afterReplica.output)")
+        #expect(try cli.strata.run(["state", "rm", stack, "aws_db_instance.primary"], environment: cli.env).status == 0)
+        let importPrimary = try cli.strata.run(["import", stack, "aws_db_instance.primary", primary] + generationTwo, environment: cli.env)
+        #expect(importPrimary.status == 0, "\(importPrimary.output)")
+        let afterPrimary = try cli.strata.run(["plan", stack, "--json"] + generationTwo, environment: cli.env)
+        #expect(planChanges(afterPrimary.stdout) == ["aws_db_instance.primary": ["password"]], "\(afterPrimary.stdout)")
+        #expect(!afterPrimary.output.contains(password), "the password is never printed")
+
+        // 5. Destroy.
+        let destroy = try cli.strata.run(["destroy", stack, "--auto-approve"] + generationTwo, environment: cli.env)
+        #expect(destroy.status == 0, "\(destroy.output)")
+        let gone = try cli.aws([
+            ["rds", "--endpoint-url", server.endpoint, "describe-db-instances", "--db-instance-identifier", primary],
+            ["rds", "--endpoint-url", server.endpoint, "describe-db-instances", "--db-instance-identifier", newReplica],
+            ["rds", "--endpoint-url", server.endpoint, "describe-db-subnet-groups", "--db-subnet-group-name", "db-\(run)"],
+            ["rds", "--endpoint-url", server.endpoint, "describe-db-parameter-groups"],
+        ])
+        #expect(gone[0].status != 0 && gone[0].output.contains("DBInstanceNotFound"), "\(gone[0].output)")
+        #expect(gone[1].status != 0 && gone[1].output.contains("DBInstanceNotFound"), "\(gone[1].output)")
+        #expect(gone[2].status != 0 && gone[2].output.contains("DBSubnetGroupNotFoundFault"), "\(gone[2].output)")
+        #expect((jsonPath(try awsJSON(gone[3]), "DBParameterGroups") as? [Any])?.isEmpty == true, "\(gone[3].output)")
+    }
+
+    @Test(.enabled(if: AWSProviderTests.toolsMissing == nil, "needs moto_server and the aws CLI"))
+    func checkRejectsBadDataInputsBeforeAnyCall() throws {
+        let cli = try AWSTestCLI(endpoint: "http://127.0.0.1:9")  // nothing listens: check must not call AWS
+        defer { cli.strata.remove() }
+        let stack = try cli.strata.writeStack("BadData", ["main.swift": """
+            import Strata
+            import StrataModel
+
+            let db = GenericResource("aws_db_instance", "db", inputs: [
+                "identifier": "1-bad--name", "instanceClass": "t3.micro", "engine": "oracle", "allocatedStorage": 5,
+                "username": "app", "password": .secret("short"),
+            ])
+            let replica = GenericResource("aws_db_instance", "replica", inputs: [
+                "identifier": "replica", "instanceClass": "db.t3.micro", "replicateSourceDb": "db", "username": "app",
+            ])
+            """])
+        let plan = try cli.strata.run(["plan", stack], environment: cli.env)
+        #expect(plan.status == 1, "\(plan.output)")
+        for message in ["identifier must start with a letter", "expected db.<family>.<size>", "engine must be one of postgres",
+                        "allocatedStorage must be a whole number from 20", "password must be 8 to 128",
+                        "a read replica takes its username from its source"] {
+            #expect(plan.output.contains(message), "expected '\(message)': \(plan.output)")
+        }
+    }
+}
+
+/// The value of one parameter in `aws rds describe-db-parameters` JSON.
+private func parameterValue(_ json: Any, _ name: String) -> String? {
+    (jsonPath(json, "Parameters") as? [[String: Any]] ?? []).first { $0["ParameterName"] as? String == name }?["ParameterValue"] as? String
+}
+
+/// `strata plan --json` → address: the attributes that change, for every step that is not a no-op.
+private func planChanges(_ planJSON: String) -> [String: [String]] {
+    let object = (try? JSONSerialization.jsonObject(with: Data(planJSON.utf8))) as? [String: Any]
+    var out: [String: [String]] = [:]
+    for step in object?["steps"] as? [[String: Any]] ?? [] where step["action"] as? String != "noop" {
+        let changes = (step["changes"] as? [[String: Any]] ?? []).compactMap { $0["attribute"] as? String }.sorted()
+        out["\(step["address"] ?? "")"] = changes
+    }
+    return out
+}
