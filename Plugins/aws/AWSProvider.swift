@@ -16,6 +16,7 @@ struct AWSProvider: Provider {
             VPCResource(), SubnetResource(), SecurityGroupResource(), S3BucketResource(), SecretsManagerSecretResource(),
             InternetGatewayResource(), RouteTableResource(), RouteTableAssociationResource(),
             DBSubnetGroupResource(), DBParameterGroupResource(), DBInstanceResource(),
+            ElastiCacheSubnetGroupResource(), ElastiCacheReplicationGroupResource(),
         ]
         types = Dictionary(uniqueKeysWithValues: all.map { ($0.type, $0) })
     }

@@ -107,4 +107,49 @@ extension AWS {
         public var port: Expr<Int> { attribute("port") }
         public var endpoint: Expr<String> { attribute("endpoint") }
     }
+
+    /// `aws_elasticache_subnet_group`: the subnets an ElastiCache replication group may use.
+    public final class ElastiCacheSubnetGroup: Resource {
+        public init(_ name: String, groupName: Expr<String>, subnets: [Subnet], description: Expr<String>? = nil,
+                    tags: [String: Expr<String>] = [:], file: String = #filePath, line: Int = #line) {
+            super.init(type: "aws_elasticache_subnet_group", name: name, file: file, line: line)
+            setInput("name", groupName)
+            setInput("subnetIds", Expr<[String]>(subnets.map(\.id)))
+            setInput("description", description)
+            if !tags.isEmpty { setInput("tags", Expr<[String: String]>(tags)) }
+        }
+        public var id: Expr<String> { attribute("id") }
+        public var name: Expr<String> { attribute("name") }
+        public var arn: Expr<String> { attribute("arn") }
+    }
+
+    /// `aws_elasticache_replication_group`: Redis with one primary and `replicaCount` replicas.
+    /// The id, engine, port, subnet group and encryption flags force a new group; node type,
+    /// version, replicas, failover and security groups change in place.
+    public final class ElastiCacheReplicationGroup: Resource {
+        public init(_ name: String, replicationGroupId: Expr<String>, nodeType: Expr<String>, replicaCount: Int? = nil,
+                    description: Expr<String>? = nil, engine: Expr<String>? = nil, engineVersion: Expr<String>? = nil,
+                    automaticFailover: Bool? = nil, atRestEncryption: Bool? = nil, transitEncryption: Bool? = nil,
+                    subnetGroup: ElastiCacheSubnetGroup? = nil, securityGroups: [SecurityGroup]? = nil, port: Int? = nil,
+                    tags: [String: Expr<String>] = [:], file: String = #filePath, line: Int = #line) {
+            super.init(type: "aws_elasticache_replication_group", name: name, file: file, line: line)
+            setInput("replicationGroupId", replicationGroupId)
+            setInput("nodeType", nodeType)
+            if let replicaCount { setInput("replicaCount", Expr(replicaCount)) }
+            setInput("description", description)
+            setInput("engine", engine)
+            setInput("engineVersion", engineVersion)
+            if let automaticFailover { setInput("automaticFailover", Expr(automaticFailover)) }
+            if let atRestEncryption { setInput("atRestEncryption", Expr(atRestEncryption)) }
+            if let transitEncryption { setInput("transitEncryption", Expr(transitEncryption)) }
+            setInput("subnetGroupName", subnetGroup?.name)
+            if let securityGroups { setInput("securityGroupIds", Expr<[String]>(securityGroups.map(\.id))) }
+            if let port { setInput("port", Expr(port)) }
+            if !tags.isEmpty { setInput("tags", Expr<[String: String]>(tags)) }
+        }
+        public var id: Expr<String> { attribute("id") }
+        public var arn: Expr<String> { attribute("arn") }
+        public var primaryEndpoint: Expr<String> { attribute("primaryEndpoint") }
+        public var readerEndpoint: Expr<String> { attribute("readerEndpoint") }
+    }
 }
