@@ -17,6 +17,7 @@ struct AWSProvider: Provider {
             InternetGatewayResource(), RouteTableResource(), RouteTableAssociationResource(),
             DBSubnetGroupResource(), DBParameterGroupResource(), DBInstanceResource(),
             ElastiCacheSubnetGroupResource(), ElastiCacheReplicationGroupResource(),
+            KMSKeyResource(), KMSAliasResource(),
         ]
         types = Dictionary(uniqueKeysWithValues: all.map { ($0.type, $0) })
     }
@@ -81,7 +82,11 @@ struct AWSProvider: Provider {
     func delete(_ request: DeleteRequest, progress: ProgressReporter) async throws {
         try await calling {
             let (resource, context) = try prepare(request.type, progress)
-            try await resource.delete(id: request.id, in: context)
+            if let resource = resource as? any DeletesWithInputs {
+                try await resource.delete(id: request.id, inputs: Inputs(request.inputs), in: context)
+            } else {
+                try await resource.delete(id: request.id, in: context)
+            }
         }
     }
 

@@ -152,4 +152,34 @@ extension AWS {
         public var primaryEndpoint: Expr<String> { attribute("primaryEndpoint") }
         public var readerEndpoint: Expr<String> { attribute("readerEndpoint") }
     }
+
+    /// `aws_kms_key`: a KMS key. Usage and spec force a new key; description, rotation and
+    /// tags change in place. Destroying it schedules its deletion after `deletionWindowInDays`.
+    public final class KMSKey: Resource {
+        public init(_ name: String, description: Expr<String>? = nil, keyUsage: Expr<String>? = nil, keySpec: Expr<String>? = nil,
+                    enableKeyRotation: Bool? = nil, deletionWindowInDays: Int? = nil, tags: [String: Expr<String>] = [:],
+                    file: String = #filePath, line: Int = #line) {
+            super.init(type: "aws_kms_key", name: name, file: file, line: line)
+            setInput("description", description)
+            setInput("keyUsage", keyUsage)
+            setInput("keySpec", keySpec)
+            if let enableKeyRotation { setInput("enableKeyRotation", Expr(enableKeyRotation)) }
+            if let deletionWindowInDays { setInput("deletionWindowInDays", Expr(deletionWindowInDays)) }
+            if !tags.isEmpty { setInput("tags", Expr<[String: String]>(tags)) }
+        }
+        public var id: Expr<String> { attribute("id") }
+        public var keyId: Expr<String> { attribute("keyId") }
+        public var arn: Expr<String> { attribute("arn") }
+    }
+
+    /// `aws_kms_alias`: a name (`alias/…`) for a key; the target changes in place.
+    public final class KMSAlias: Resource {
+        public init(_ name: String, aliasName: Expr<String>, target: KMSKey, file: String = #filePath, line: Int = #line) {
+            super.init(type: "aws_kms_alias", name: name, file: file, line: line)
+            setInput("name", aliasName)
+            setInput("targetKeyId", target.id)
+        }
+        public var id: Expr<String> { attribute("id") }
+        public var arn: Expr<String> { attribute("arn") }
+    }
 }

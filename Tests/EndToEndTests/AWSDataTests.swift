@@ -267,6 +267,117 @@ import Testing
         #expect(isGoneOrDeleting(gone[0]), "\(gone[0].output)")
     }
 
+    /// A KMS key and an alias for it. `--var stage=two` changes the description, rotation
+    /// and a tag (in place); `--var generation=2` makes it an HMAC key (replaced; the alias
+    /// is re-pointed in place).
+    static let kmsStack = #"""
+        import Strata
+        import StrataAWS
+
+        let run = Stack.variable("run", default: "x")
+        let stage = Stack.variable("stage", default: "one", allowed: ["one", "two"])
+        let generation = Stack.variable("generation", default: 1)
+        let two = stage == "two"
+
+        let key = AWS.KMSKey("data", description: "data key (\(stage))",
+                             keyUsage: generation == 1 ? "ENCRYPT_DECRYPT" : "GENERATE_VERIFY_MAC",
+                             keySpec: generation == 1 ? "SYMMETRIC_DEFAULT" : "HMAC_256",
+                             enableKeyRotation: two && generation == 1, deletionWindowInDays: 7, tags: ["stage": "\(stage)"])
+        let alias = AWS.KMSAlias("data", aliasName: "alias/strata-\(run)", target: key)
+        Stack.output("key", key.id)
+        Stack.output("alias", alias.id)
+        """#
+
+    @Test(.enabled(if: AWSProviderTests.toolsMissing == nil, "needs moto_server and the aws CLI"))
+    func kmsKeyAndAliasCreateUpdateReplaceImportAndDestroy() throws {
+        let server = try MotoServer.start(try #require(AWSProviderTests.moto))
+        defer { server.stop() }
+        let cli = try AWSTestCLI(endpoint: server.endpoint)
+        defer { cli.strata.remove() }
+        let stack = try cli.strata.writeStack("KMS", ["main.swift": Self.kmsStack])
+        let run = "k" + UUID().uuidString.prefix(6).lowercased()
+        let vars = ["--var", "run=\(run)"]
+        func aliasTarget(_ result: StrataCLI.Result) throws -> String? {
+            (jsonPath(try awsJSON(result), "Aliases") as? [[String: Any]] ?? []).first { $0["AliasName"] as? String == "alias/strata-\(run)" }?["TargetKeyId"] as? String
+        }
+
+        // 1. Create.
+        let create = try cli.strata.run(["apply", stack, "--auto-approve"] + vars, environment: cli.env)
+        #expect(create.status == 0, "\(create.output)")
+        #expect(create.stdout.contains("2 created"), "\(create.output)")
+        let key = try #require(try cli.outputs(stack, vars)["key"])
+        let checks1 = try cli.aws([
+            ["kms", "describe-key", "--key-id", key],
+            ["kms", "get-key-rotation-status", "--key-id", key],
+            ["kms", "list-resource-tags", "--key-id", key],
+            ["kms", "list-aliases"],
+        ])
+        let described = try awsJSON(checks1[0])
+        #expect(jsonPath(described, "KeyMetadata", "Description") as? String == "data key (one)")
+        #expect(jsonPath(described, "KeyMetadata", "KeyUsage") as? String == "ENCRYPT_DECRYPT")
+        #expect(jsonPath(described, "KeyMetadata", "KeyState") as? String == "Enabled")
+        #expect(jsonPath(try awsJSON(checks1[1]), "KeyRotationEnabled") as? Bool == false)
+        let tags = kmsTags(try awsJSON(checks1[2]))
+        #expect(tags["stage"] == "one" && tags["strata:address"] == "aws_kms_key.data", "\(tags)")
+        #expect(try aliasTarget(checks1[3]) == key)
+        let quiet = try cli.strata.run(["plan", stack, "--detailed-exitcode"] + vars, environment: cli.env)
+        #expect(quiet.status == 0, "a plan right after apply shows no changes: \(quiet.output)")
+
+        // 2. In place: description, rotation, a tag.
+        let stageTwo = vars + ["--var", "stage=two"]
+        let update = try cli.strata.run(["apply", stack, "--auto-approve"] + stageTwo, environment: cli.env)
+        #expect(update.status == 0, "\(update.output)")
+        #expect(update.stdout.contains("0 created, 1 updated, 0 destroyed"), "\(update.output)")
+        let checks2 = try cli.aws([
+            ["kms", "describe-key", "--key-id", key],
+            ["kms", "get-key-rotation-status", "--key-id", key],
+            ["kms", "list-resource-tags", "--key-id", key],
+        ])
+        #expect(jsonPath(try awsJSON(checks2[0]), "KeyMetadata", "Description") as? String == "data key (two)")
+        #expect(jsonPath(try awsJSON(checks2[1]), "KeyRotationEnabled") as? Bool == true)
+        let tags2 = kmsTags(try awsJSON(checks2[2]))
+        #expect(tags2["stage"] == "two" && tags2["strata:token"]?.isEmpty == false, "\(tags2)")
+        #expect(try cli.strata.run(["plan", stack, "--detailed-exitcode"] + stageTwo, environment: cli.env).status == 0)
+
+        // 3. A new usage replaces the key; the alias follows in place; the old key is
+        // pending deletion (7 days).
+        let generationTwo = stageTwo + ["--var", "generation=2"]
+        let replace = try cli.strata.run(["apply", stack, "--auto-approve"] + generationTwo, environment: cli.env)
+        #expect(replace.status == 0, "\(replace.output)")
+        #expect(replace.stdout.contains("1 created, 1 updated, 1 destroyed"), "\(replace.output)")
+        let newKey = try #require(try cli.outputs(stack, generationTwo)["key"])
+        #expect(newKey != key)
+        let checks3 = try cli.aws([
+            ["kms", "describe-key", "--key-id", key],
+            ["kms", "describe-key", "--key-id", newKey],
+            ["kms", "list-aliases"],
+        ])
+        let old = try awsJSON(checks3[0])
+        #expect(jsonPath(old, "KeyMetadata", "KeyState") as? String == "PendingDeletion")
+        let deletion = try #require(awsDate(jsonPath(old, "KeyMetadata", "DeletionDate")), "\(old)")
+        let days = deletion.timeIntervalSinceNow / 86400
+        #expect(days > 6.5 && days <= 7.01, "deletion in 7 days: \(days)")
+        #expect(jsonPath(try awsJSON(checks3[1]), "KeyMetadata", "KeyUsage") as? String == "GENERATE_VERIFY_MAC")
+        #expect(try aliasTarget(checks3[2]) == newKey, "the alias points at the new key")
+
+        // 4. Import reads the key and the alias back exactly.
+        for (address, id) in [("aws_kms_key.data", newKey), ("aws_kms_alias.data", "alias/strata-\(run)")] {
+            #expect(try cli.strata.run(["state", "rm", stack, address], environment: cli.env).status == 0)
+            let imported = try cli.strata.run(["import", stack, address, id] + generationTwo, environment: cli.env)
+            #expect(imported.status == 0, "\(imported.output)")
+        }
+        let afterImport = try cli.strata.run(["plan", stack, "--detailed-exitcode"] + generationTwo, environment: cli.env)
+        #expect(afterImport.status == 0, "imported key and alias plan no change: \(afterImport.output)")
+
+        // 5. Destroy: the alias is gone, the key pending deletion.
+        let destroy = try cli.strata.run(["destroy", stack, "--auto-approve"] + generationTwo, environment: cli.env)
+        #expect(destroy.status == 0, "\(destroy.output)")
+        #expect(destroy.stdout.contains("2 destroyed"), "\(destroy.output)")
+        let gone = try cli.aws([["kms", "describe-key", "--key-id", newKey], ["kms", "list-aliases"]])
+        #expect(jsonPath(try awsJSON(gone[0]), "KeyMetadata", "KeyState") as? String == "PendingDeletion")
+        #expect(try aliasTarget(gone[1]) == nil, "the alias is gone")
+    }
+
     @Test(.enabled(if: AWSProviderTests.toolsMissing == nil, "needs moto_server and the aws CLI"))
     func checkRejectsBadDataInputsBeforeAnyCall() throws {
         let cli = try AWSTestCLI(endpoint: "http://127.0.0.1:9")  // nothing listens: check must not call AWS
@@ -298,6 +409,26 @@ import Testing
 private func isGoneOrDeleting(_ result: StrataCLI.Result) -> Bool {
     if result.status != 0 { return result.output.contains("ReplicationGroupNotFoundFault") }
     return (try? jsonPath(awsJSON(result), "ReplicationGroups", 0, "Status") as? String) == "deleting"
+}
+
+/// `aws kms list-resource-tags` JSON → a map.
+private func kmsTags(_ json: Any) -> [String: String] {
+    var out: [String: String] = [:]
+    for tag in jsonPath(json, "Tags") as? [[String: Any]] ?? [] {
+        if let key = tag["TagKey"] as? String { out[key] = tag["TagValue"] as? String ?? "" }
+    }
+    return out
+}
+
+/// A timestamp as the aws CLI prints it (ISO 8601, with or without fractions; or epoch seconds).
+private func awsDate(_ value: Any?) -> Date? {
+    if let seconds = value as? Double { return Date(timeIntervalSince1970: seconds) }
+    guard let text = value as? String else { return nil }
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    if let date = formatter.date(from: text) { return date }
+    formatter.formatOptions = [.withInternetDateTime]
+    return formatter.date(from: text)
 }
 
 /// The value of one parameter in `aws rds describe-db-parameters` JSON.
