@@ -378,6 +378,65 @@ import Testing
         #expect(try aliasTarget(gone[1]) == nil, "the alias is gone")
     }
 
+    /// The plugin on its own, for every data type: create is idempotent (found again by
+    /// its `strata:token` tag; the untaggable alias by its name and key), recover finds it,
+    /// discover finds it by the stack's tags (and nothing for another stack), import reads
+    /// it back, delete then read says gone.
+    @Test(.enabled(if: AWSProviderTests.toolsMissing == nil, "needs moto_server"))
+    func recoverImportDiscoverAndDeleteOfTheDataTypes() throws {
+        let server = try MotoServer.start(try #require(AWSProviderTests.moto))
+        defer { server.stop() }
+        let plugin = try PluginPipe(StrataCLI.buildDirectory.appendingPathComponent("strata-provider-aws"), environment: [
+            "AWS_ENDPOINT_URL": server.endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": "us-east-1", "AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+        ])
+        defer { plugin.close() }
+        _ = try plugin.call("initialize", #"{"protocolVersion":1,"engineVersion":"test"}"#)
+        _ = try plugin.call("configure", #"{"config":{}}"#)
+        func result(_ answer: [String: Any]) -> [String: Any] { answer["result"] as? [String: Any] ?? ["error": answer] }
+        func create(_ type: String, _ inputs: String, _ token: String) throws -> String {
+            let tags = #"{"strata:stack":"data","strata:instance":"default","strata:address":"\#(type).x","strata:token":"\#(token)"}"#
+            let request = #"{"type":"\#(type)","inputs":\#(inputs),"token":"\#(token)","tags":\#(tags)}"#
+            let id = try #require(result(try plugin.call("create", request))["id"] as? String, "\(type)")
+            #expect(result(try plugin.call("create", request))["id"] as? String == id, "create is idempotent: \(type)")
+            let recovered = result(try plugin.call("recover", #"{"type":"\#(type)","token":"\#(token)","inputs":\#(inputs)}"#))
+            #expect(recovered["found"] as? Bool == true && recovered["id"] as? String == id, "\(type): \(recovered)")
+            let other = result(try plugin.call("recover", #"{"type":"\#(type)","token":"another","inputs":\#(inputs)}"#))
+            #expect(other["found"] as? Bool == false || type == "aws_kms_alias", "\(type): \(other)")
+            let imported = result(try plugin.call("import", #"{"type":"\#(type)","id":"\#(id)"}"#))
+            #expect((imported["outputs"] as? [String: Any])?["id"] as? String == id, "\(type): \(imported)")
+            return id
+        }
+        let vpc = try create("aws_vpc", #"{"cidrBlock":"10.7.0.0/16"}"#, "tokvpc")
+        let a = try create("aws_subnet", #"{"vpcId":"\#(vpc)","cidrBlock":"10.7.1.0/24","availabilityZone":"us-east-1a"}"#, "toka")
+        let b = try create("aws_subnet", #"{"vpcId":"\#(vpc)","cidrBlock":"10.7.2.0/24","availabilityZone":"us-east-1b"}"#, "tokb")
+        let created: [(type: String, id: String)] = [
+            ("aws_db_subnet_group", try create("aws_db_subnet_group", #"{"name":"data-db","subnetIds":["\#(a)","\#(b)"]}"#, "tokdbsn")),
+            ("aws_db_parameter_group", try create("aws_db_parameter_group", #"{"name":"data-pg","family":"postgres16"}"#, "tokpg")),
+            ("aws_db_instance", try create("aws_db_instance", #"{"identifier":"data-db","engine":"postgres","instanceClass":"db.t3.micro","allocatedStorage":20,"username":"app","password":"secret-pw-1","dbSubnetGroupName":"data-db"}"#, "tokdb")),
+            ("aws_elasticache_subnet_group", try create("aws_elasticache_subnet_group", #"{"name":"data-cache","subnetIds":["\#(a)","\#(b)"]}"#, "tokcsn")),
+            ("aws_elasticache_replication_group", try create("aws_elasticache_replication_group", #"{"replicationGroupId":"data-redis","nodeType":"cache.t4g.micro","replicaCount":1}"#, "tokredis")),
+            ("aws_kms_key", try create("aws_kms_key", #"{"description":"data"}"#, "tokkey")),
+        ]
+        let key = created[5].id
+        let alias = try create("aws_kms_alias", #"{"name":"alias/data","targetKeyId":"\#(key)"}"#, "tokalias")
+        for (type, id) in created + [("aws_kms_alias", alias)] {
+            let found = result(try plugin.call("discover", #"{"type":"\#(type)","tags":{"strata:stack":"data"}}"#))
+            #expect((found["resources"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String } == [id], "\(type): \(found)")
+            let none = result(try plugin.call("discover", #"{"type":"\#(type)","tags":{"strata:stack":"other"}}"#))
+            #expect((none["resources"] as? [[String: Any]] ?? []).isEmpty, "\(type): \(none)")
+        }
+        // moto_server cannot delete an ElastiCache subnet group (no DeleteCacheSubnetGroup).
+        for (type, id) in [("aws_kms_alias", alias)] + created.reversed() where type != "aws_elasticache_subnet_group" {
+            let deleted = try plugin.call("delete", #"{"type":"\#(type)","id":"\#(id)","inputs":{},"outputs":{}}"#)
+            #expect(deleted["error"] == nil, "\(type): \(deleted)")
+            let read = result(try plugin.call("read", #"{"type":"\#(type)","id":"\#(id)","inputs":{},"outputs":{}}"#))
+            #expect(read["exists"] as? Bool == false, "\(type): \(read)")
+        }
+        let missing = try plugin.call("import", #"{"type":"aws_db_instance","id":"nothing-here"}"#)
+        #expect(((missing["error"] as? [String: Any])?["data"] as? [String: Any])?["kind"] as? String == "notFound", "\(missing)")
+    }
+
     @Test(.enabled(if: AWSProviderTests.toolsMissing == nil, "needs moto_server and the aws CLI"))
     func checkRejectsBadDataInputsBeforeAnyCall() throws {
         let cli = try AWSTestCLI(endpoint: "http://127.0.0.1:9")  // nothing listens: check must not call AWS
@@ -393,12 +452,24 @@ import Testing
             let replica = GenericResource("aws_db_instance", "replica", inputs: [
                 "identifier": "replica", "instanceClass": "db.t3.micro", "replicateSourceDb": "db", "username": "app",
             ])
+            let redis = GenericResource("aws_elasticache_replication_group", "redis", inputs: [
+                "replicationGroupId": "redis", "nodeType": "cache.t4g.micro", "replicaCount": 9, "engine": "memcached",
+            ])
+            let lonely = GenericResource("aws_elasticache_replication_group", "lonely", inputs: [
+                "replicationGroupId": "lonely", "nodeType": "m5.large", "replicaCount": 0, "automaticFailover": true,
+            ])
+            let key = GenericResource("aws_kms_key", "key", inputs: ["keyUsage": "ENCRYPT", "deletionWindowInDays": 3])
+            let alias = GenericResource("aws_kms_alias", "alias", inputs: ["name": "data", "targetKeyId": "k"])
             """])
         let plan = try cli.strata.run(["plan", stack], environment: cli.env)
         #expect(plan.status == 1, "\(plan.output)")
         for message in ["identifier must start with a letter", "expected db.<family>.<size>", "engine must be one of postgres",
                         "allocatedStorage must be a whole number from 20", "password must be 8 to 128",
-                        "a read replica takes its username from its source"] {
+                        "a read replica takes its username from its source",
+                        "replicaCount must be a whole number from 0 to 5", "engine must be one of redis, valkey",
+                        "expected cache.<family>.<size>", "automaticFailover needs at least one replica",
+                        "keyUsage must be one of ENCRYPT_DECRYPT", "deletionWindowInDays must be a whole number from 7 to 30",
+                        "name must be alias/ followed by"] {
             #expect(plan.output.contains(message), "expected '\(message)': \(plan.output)")
         }
     }
