@@ -139,7 +139,7 @@ struct DBInstanceResource: NamedQueryResource {
             "id": .string(id),
             "identifier": .string(instance.string("DBInstanceIdentifier") ?? id),
             "engine": Recorded.string(instance.string("Engine"), recorded: recorded?.string("engine")),
-            "engineVersion": Recorded.string(instance.string("EngineVersion"), recorded: recorded?.string("engineVersion")),
+            "engineVersion": Recorded.version(instance.string("EngineVersion"), recorded: recorded?.string("engineVersion")),
             "instanceClass": Recorded.string(instance.string("DBInstanceClass"), recorded: recorded?.string("instanceClass")),
             "allocatedStorage": QueryAPI.int(instance, "AllocatedStorage").map { .number(Double($0)) } ?? .null,
             "username": instance.string("MasterUsername").map(Value.string) ?? .null,
@@ -176,7 +176,7 @@ struct DBInstanceResource: NamedQueryResource {
         var params: [String: String] = [:]
         if let value = inputs.string("instanceClass"), value != instance.string("DBInstanceClass") { params["DBInstanceClass"] = value }
         if let value = inputs.int("allocatedStorage"), value != QueryAPI.int(instance, "AllocatedStorage") { params["AllocatedStorage"] = String(value) }
-        if let value = inputs.string("engineVersion"), value != instance.string("EngineVersion") {
+        if let value = inputs.string("engineVersion"), !Recorded.versionMatches(instance.string("EngineVersion") ?? "", value) {
             params["EngineVersion"] = value
             if value.split(separator: ".").first != instance.string("EngineVersion")?.split(separator: ".").first { params["AllowMajorVersionUpgrade"] = "true" }
         }

@@ -129,7 +129,7 @@ struct ElastiCacheReplicationGroupResource: NamedQueryResource {
         // The group does not show these; its first member does. Left out (so the recorded
         // inputs stand) when the member cannot be described.
         if let first = members.first, let cluster = try await describeCluster(first, context) {
-            outputs["engineVersion"] = Recorded.string(cluster.string("EngineVersion"), recorded: recorded?.string("engineVersion"))
+            outputs["engineVersion"] = Recorded.version(cluster.string("EngineVersion"), recorded: recorded?.string("engineVersion"))
             outputs["subnetGroupName"] = cluster.string("CacheSubnetGroupName").map(Value.string) ?? .null
             let groups = cluster.child("SecurityGroups")?.children.compactMap { $0.string("SecurityGroupId") } ?? []
             outputs["securityGroupIds"] = Recorded.list(groups, recorded: recorded?.strings("securityGroupIds"))
@@ -158,7 +158,7 @@ struct ElastiCacheReplicationGroupResource: NamedQueryResource {
         var changed: [String] = []
         if let value = inputs.string("description"), value != current.string("description") { params["ReplicationGroupDescription"] = value; changed.append("description") }
         if let value = inputs.string("nodeType"), value != current.string("nodeType") { params["CacheNodeType"] = value; changed.append("nodeType") }
-        if let value = inputs.string("engineVersion"), current["engineVersion"] != nil, value != current.string("engineVersion") { params["EngineVersion"] = value; changed.append("engineVersion") }
+        if let value = inputs.string("engineVersion"), let now = current.string("engineVersion"), !Recorded.versionMatches(now, value) { params["EngineVersion"] = value; changed.append("engineVersion") }
         if let value = inputs.bool("automaticFailover"), value != current.bool("automaticFailover") {
             params["AutomaticFailoverEnabled"] = value ? "true" : "false"
             changed.append("automaticFailover")

@@ -164,6 +164,19 @@ enum Recorded {
         return .list(actual.sorted().map(Value.string))
     }
 
+    /// An engine version: the stack's when it names AWS's version or a prefix of it at a dot
+    /// (`16` for `16.3`, `7.1` for `7.1.0`), so a stack pinning only the major version plans
+    /// no change when AWS applies a minor one.
+    static func version(_ actual: String?, recorded: String?) -> Value {
+        guard let actual else { return .null }
+        if let recorded, versionMatches(actual, recorded) { return .string(recorded) }
+        return .string(actual)
+    }
+
+    static func versionMatches(_ actual: String, _ wanted: String) -> Bool {
+        actual == wanted || actual.hasPrefix(wanted + ".")
+    }
+
     /// The stack's spelling when it differs from AWS's only in case (engine versions, classes).
     static func string(_ actual: String?, recorded: String?) -> Value {
         guard let actual else { return .null }
