@@ -235,8 +235,13 @@ struct DBInstanceResource: NamedQueryResource {
     private func modify(_ id: String, _ changes: [String: String], _ context: ResourceContext) async throws {
         var params: QueryParameters = ["DBInstanceIdentifier": id, "ApplyImmediately": "true"]
         for (key, value) in changes { params[key] = value }
-        let names = changes.keys.filter { !$0.hasPrefix("VpcSecurityGroupIds.") && $0 != "AllowMajorVersionUpgrade" } + (changes.keys.contains { $0.hasPrefix("VpcSecurityGroupIds.") } ? ["VpcSecurityGroupIds"] : [])
-        context.progress.report("changing \(names.sorted().map { $0 == "MasterUserPassword" ? "the password" : $0 }.joined(separator: ", ")) of DB instance \(id)")
+        // What changes, in the API's words: list members and flags folded, the password unnamed.
+        let names = Set(changes.keys.compactMap { key -> String? in
+            if key == "AllowMajorVersionUpgrade" { return nil }
+            if key == "MasterUserPassword" { return "the password" }
+            return key.split(separator: ".").first.map(String.init)
+        })
+        context.progress.report("changing \(names.sorted().joined(separator: ", ")) of DB instance \(id)")
         _ = try await context.client.query(service: .rds, action: "ModifyDBInstance", params: params)
         try await DBInstanceWaiters.available(id, context)
     }

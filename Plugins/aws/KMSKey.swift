@@ -2,11 +2,6 @@ import StrataAWSKit
 import StrataModel
 import StrataPluginKit
 
-/// A resource whose delete needs the inputs the state holds (a KMS key's deletion window).
-protocol DeletesWithInputs: AWSResource {
-    func delete(id: String, inputs: Inputs, in context: ResourceContext) async throws
-}
-
 /// `aws_kms_key`: CreateKey / DescribeKey + GetKeyRotationStatus + ListResourceTags /
 /// UpdateKeyDescription, Enable- and DisableKeyRotation, TagResource, UntagResource /
 /// ScheduleKeyDeletion (a key cannot be deleted at once: it waits `deletionWindowInDays`,

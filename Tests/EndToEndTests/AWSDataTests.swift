@@ -5,8 +5,8 @@ import Testing
 /// the typed module, against moto_server; every step checked with the `aws` CLI.
 @Suite(.serialized) struct AWSDataTests {
     /// VPC, two subnets, a DB subnet group, a parameter group, a PostgreSQL primary and a
-    /// read replica. `--var stage=two` changes in-place attributes (class, backups, a
-    /// parameter, a tag); `--var generation=2` renames the parameter group and the replica
+    /// read replica. `--var stage=two` changes in-place attributes (class, multi-AZ, backups,
+    /// a parameter, a tag); `--var generation=2` renames the parameter group and the replica
     /// (both replaced; the primary is re-pointed at the new group in place).
     static let rdsStack = #"""
         import Strata
@@ -28,7 +28,7 @@ import Testing
             .createBeforeDestroy()  // AWS refuses to delete a group an instance still uses
         let primary = AWS.DBInstance("primary", identifier: "primary-\(run)", instanceClass: two ? "db.t3.small" : "db.t3.micro",
                                      allocatedStorage: 20, username: "app", password: "pw-\(run)-secret", engineVersion: "16.3",
-                                     backupRetentionPeriod: two ? 7 : 1, subnetGroup: subnets, parameterGroup: parameters,
+                                     multiAz: two, backupRetentionPeriod: two ? 7 : 1, subnetGroup: subnets, parameterGroup: parameters,
                                      vpcSecurityGroups: [group], tags: ["stage": "\(stage)"])
         let replica = AWS.DBInstance("replica", identifier: "replica-\(run)-\(generation)", replicaOf: primary, instanceClass: "db.t3.micro")
         Stack.output("primary", primary.id)
@@ -72,6 +72,7 @@ import Testing
         #expect(jsonPath(primaryJSON, "DBInstances", 0, "EngineVersion") as? String == "16.3")
         #expect(jsonPath(primaryJSON, "DBInstances", 0, "DBInstanceClass") as? String == "db.t3.micro")
         #expect(jsonPath(primaryJSON, "DBInstances", 0, "BackupRetentionPeriod") as? Int == 1)
+        #expect(jsonPath(primaryJSON, "DBInstances", 0, "MultiAZ") as? Bool == false)
         #expect(jsonPath(primaryJSON, "DBInstances", 0, "MasterUsername") as? String == "app")
         #expect(jsonPath(primaryJSON, "DBInstances", 0, "DBSubnetGroup", "DBSubnetGroupName") as? String == "db-\(run)")
         #expect(jsonPath(primaryJSON, "DBInstances", 0, "DBParameterGroups", 0, "DBParameterGroupName") as? String == "pg-\(run)-1")
@@ -99,6 +100,7 @@ import Testing
         let updated = try awsJSON(checks2[0])
         #expect(jsonPath(updated, "DBInstances", 0, "DBInstanceClass") as? String == "db.t3.small")
         #expect(jsonPath(updated, "DBInstances", 0, "BackupRetentionPeriod") as? Int == 7)
+        #expect(jsonPath(updated, "DBInstances", 0, "MultiAZ") as? Bool == true)
         #expect(awsTagMap(jsonPath(updated, "DBInstances", 0, "TagList"))["stage"] == "two")
         #expect(awsTagMap(jsonPath(updated, "DBInstances", 0, "TagList"))["strata:token"]?.isEmpty == false, "a tag update keeps the strata tags")
         #expect(parameterValue(try awsJSON(checks2[1]), "log_min_duration_statement") == "500")
