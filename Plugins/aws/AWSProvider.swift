@@ -15,6 +15,9 @@ struct AWSProvider: Provider {
         let all: [any AWSResource] = [
             VPCResource(), SubnetResource(), SecurityGroupResource(), S3BucketResource(), SecretsManagerSecretResource(),
             InternetGatewayResource(), RouteTableResource(), RouteTableAssociationResource(),
+            DBSubnetGroupResource(), DBParameterGroupResource(), DBInstanceResource(),
+            ElastiCacheSubnetGroupResource(), ElastiCacheReplicationGroupResource(),
+            KMSKeyResource(), KMSAliasResource(),
         ]
         types = Dictionary(uniqueKeysWithValues: all.map { ($0.type, $0) })
     }
@@ -79,7 +82,11 @@ struct AWSProvider: Provider {
     func delete(_ request: DeleteRequest, progress: ProgressReporter) async throws {
         try await calling {
             let (resource, context) = try prepare(request.type, progress)
-            try await resource.delete(id: request.id, in: context)
+            if let resource = resource as? any DeletesWithInputs {
+                try await resource.delete(id: request.id, inputs: Inputs(request.inputs), in: context)
+            } else {
+                try await resource.delete(id: request.id, in: context)
+            }
         }
     }
 

@@ -69,6 +69,7 @@ public enum AWSErrorClassifier {
         if throttlingCodes.contains(code) || status == 429 { return .throttled }
         if credentialCodes.contains(code) { return .fatal }
         if code.hasSuffix(".NotFound") || code.hasSuffix("NotFound") || code.hasSuffix("NotFoundException")
+            || code.hasSuffix("NotFoundFault")
             || code.hasPrefix("NoSuch") || code == "NotFound" {
             return .notFound
         }
