@@ -15,6 +15,8 @@ struct AWSProvider: Provider {
         let all: [any AWSResource] = [
             VPCResource(), SubnetResource(), SecurityGroupResource(), S3BucketResource(), SecretsManagerSecretResource(),
             InternetGatewayResource(), RouteTableResource(), RouteTableAssociationResource(),
+            IAMRoleResource(), IAMPolicyResource(), IAMRolePolicyAttachmentResource(), IAMInstanceProfileResource(),
+            Route53ZoneResource(), Route53RecordResource(),
         ]
         types = Dictionary(uniqueKeysWithValues: all.map { ($0.type, $0) })
     }
@@ -79,7 +81,7 @@ struct AWSProvider: Provider {
     func delete(_ request: DeleteRequest, progress: ProgressReporter) async throws {
         try await calling {
             let (resource, context) = try prepare(request.type, progress)
-            try await resource.delete(id: request.id, in: context)
+            try await resource.delete(id: request.id, inputs: Inputs(request.inputs), in: context)
         }
     }
 
