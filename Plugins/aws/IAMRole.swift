@@ -103,18 +103,27 @@ struct IAMRoleResource: AWSResource {
         try await IAM.updateTags(.role, id, to: inputs.tags, context)
     }
 
+    /// Takes the role out of every instance profile first (as a replaced role must leave the
+    /// profile that is re-pointed after), then deletes it.
     func delete(id: String, in context: ResourceContext) async throws {
-        context.progress.report("deleting role \(id)")
         var params = QueryParameters()
         params["RoleName"] = id
         do {
+            let profiles = try await context.client.queryMarkerPages(service: .iam, action: "ListInstanceProfilesForRole", params: params, listElement: "InstanceProfiles")
+            for profile in profiles.compactMap({ $0.string("InstanceProfileName") }) {
+                context.progress.report("removing role \(id) from instance profile \(profile)")
+                var remove = params
+                remove["InstanceProfileName"] = profile
+                _ = try await IAM.call("RemoveRoleFromInstanceProfile", remove, context)
+            }
+            context.progress.report("deleting role \(id)")
             _ = try await IAM.call("DeleteRole", params, context)
         } catch let error as AWSError where error.kind == .notFound {
             return
         } catch let error as AWSError where error.code == "DeleteConflict" {
             throw PluginError(
                 .conflict,
-                "role \(id) still has policies attached or is in an instance profile not managed by this stack; detach them (`aws iam list-attached-role-policies --role-name \(id)`, `aws iam list-instance-profiles-for-role --role-name \(id)`), then destroy again",
+                "role \(id) still has policies attached (by hand or by another stack); detach them (`aws iam list-attached-role-policies --role-name \(id)`, `aws iam list-role-policies --role-name \(id)`), then destroy again",
                 providerCode: error.code)
         }
     }

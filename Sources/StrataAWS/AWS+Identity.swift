@@ -46,7 +46,8 @@ extension AWS {
             setInput("policyArn", policyArn)
         }
         public convenience init(_ name: String, role: IAMRole, policy: IAMPolicy, file: String = #filePath, line: Int = #line) {
-            self.init(name, role: role, policyArn: policy.arn, file: file, line: line)
+            // The id (the ARN) stays known while the policy is updated; `arn` would not.
+            self.init(name, role: role, policyArn: policy.id, file: file, line: line)
         }
         /// `role/policyArn`.
         public var id: Expr<String> { attribute("id") }
