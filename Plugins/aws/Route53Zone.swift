@@ -16,7 +16,7 @@ struct Route53ZoneResource: AWSResource {
             attributes: [
                 "name": .init(.string, .required, forcesReplacement: true, description: "The domain name (`example.com`)."),
                 "comment": .init(.string, .optional),
-                "forceDestroy": .init(.bool, .optional, description: "Delete every record (but the apex SOA and NS) when destroying it. No AWS call: kept in the state."),
+                "forceDestroy": .init(.bool, .optionalComputed, description: "Delete every record (but the apex SOA and NS) when destroying it; false unless set. No AWS call: kept in the state."),
                 "tags": CommonAttributes.tags,
                 "id": .init(.string, .computed, description: "The zone id (Z…)."),
                 "zoneId": .init(.string, .computed, description: "The zone id, as alias records and other types name it."),
@@ -70,7 +70,7 @@ struct Route53ZoneResource: AWSResource {
         ]
         let comment = zone?.string("Config", "Comment") ?? ""
         if !comment.isEmpty || recorded?["comment"] != nil { outputs["comment"] = .string(comment) }
-        if let force = recorded?["forceDestroy"] { outputs["forceDestroy"] = force }
+        outputs["forceDestroy"] = .bool(recorded?.bool("forceDestroy") ?? false)
         StrataTags.output(StrataTags.userTags(try await tags(id, context)), recorded: recorded, into: &outputs)
         return outputs
     }

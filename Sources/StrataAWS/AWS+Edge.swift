@@ -13,7 +13,7 @@ extension AWS {
             if let forceDestroy { setInput("forceDestroy", Expr(forceDestroy)) }
             if !tags.isEmpty { setInput("tags", Expr<[String: String]>(tags)) }
         }
-        /// The zone id (Z…).
+        /// The zone id (Z…); it stays known while the zone is updated (`zoneId` does not).
         public var id: Expr<String> { attribute("id") }
         public var zoneId: Expr<String> { attribute("zoneId") }
         public var nameServers: Expr<[String]> { attribute("nameServers") }
@@ -42,7 +42,7 @@ extension AWS {
         public init(_ name: String, zone: Route53Zone, recordName: Expr<String>, type: String, ttl: Int, records: [Expr<String>],
                     file: String = #filePath, line: Int = #line) {
             super.init(type: "aws_route53_record", name: name, file: file, line: line)
-            setInput("zoneId", zone.zoneId)
+            setInput("zoneId", zone.id)
             setInput("name", recordName)
             setRawInput("type", .string(type))
             setRawInput("ttl", .number(Double(ttl)))
@@ -52,13 +52,15 @@ extension AWS {
         public init(_ name: String, zone: Route53Zone, recordName: Expr<String>, type: String = "A", alias: AliasTarget,
                     file: String = #filePath, line: Int = #line) {
             super.init(type: "aws_route53_record", name: name, file: file, line: line)
-            setInput("zoneId", zone.zoneId)
+            setInput("zoneId", zone.id)
             setInput("name", recordName)
             setRawInput("type", .string(type))
             setRawInput("alias", alias.value)
         }
         /// `zoneId_name_type`.
         public var id: Expr<String> { attribute("id") }
+        /// The name as declared; known while the record is updated (`fqdn` is not).
+        public var name: Expr<String> { attribute("name") }
         public var fqdn: Expr<String> { attribute("fqdn") }
     }
 }
