@@ -64,3 +64,101 @@ extension AWS {
         public var fqdn: Expr<String> { attribute("fqdn") }
     }
 }
+
+extension AWS {
+    /// A lifecycle rule of a bucket: objects under `prefix` expire after `expirationDays`;
+    /// old versions after `noncurrentVersionExpirationDays`.
+    public struct LifecycleRule {
+        public var id: String
+        public var prefix: String?
+        public var enabled: Bool
+        public var expirationDays: Int?
+        public var noncurrentVersionExpirationDays: Int?
+
+        public init(id: String, prefix: String? = nil, enabled: Bool = true, expirationDays: Int? = nil, noncurrentVersionExpirationDays: Int? = nil) {
+            self.id = id
+            self.prefix = prefix
+            self.enabled = enabled
+            self.expirationDays = expirationDays
+            self.noncurrentVersionExpirationDays = noncurrentVersionExpirationDays
+        }
+
+        var value: Value {
+            var fields: [String: Value] = ["id": .string(id), "enabled": .bool(enabled)]
+            if let prefix { fields["prefix"] = .string(prefix) }
+            if let expirationDays { fields["expirationDays"] = .number(Double(expirationDays)) }
+            if let noncurrentVersionExpirationDays { fields["noncurrentVersionExpirationDays"] = .number(Double(noncurrentVersionExpirationDays)) }
+            return .map(fields)
+        }
+    }
+
+    /// A CORS rule of a bucket.
+    public struct CORSRule {
+        public var allowedMethods: [String]
+        public var allowedOrigins: [String]
+        public var allowedHeaders: [String]?
+        public var exposeHeaders: [String]?
+        public var maxAgeSeconds: Int?
+
+        public init(allowedMethods: [String], allowedOrigins: [String], allowedHeaders: [String]? = nil, exposeHeaders: [String]? = nil, maxAgeSeconds: Int? = nil) {
+            self.allowedMethods = allowedMethods
+            self.allowedOrigins = allowedOrigins
+            self.allowedHeaders = allowedHeaders
+            self.exposeHeaders = exposeHeaders
+            self.maxAgeSeconds = maxAgeSeconds
+        }
+
+        var value: Value {
+            var fields: [String: Value] = [
+                "allowedMethods": .list(allowedMethods.map(Value.string)), "allowedOrigins": .list(allowedOrigins.map(Value.string)),
+            ]
+            if let allowedHeaders { fields["allowedHeaders"] = .list(allowedHeaders.map(Value.string)) }
+            if let exposeHeaders { fields["exposeHeaders"] = .list(exposeHeaders.map(Value.string)) }
+            if let maxAgeSeconds { fields["maxAgeSeconds"] = .number(Double(maxAgeSeconds)) }
+            return .map(fields)
+        }
+    }
+}
+
+extension AWS.S3Bucket {
+    /// Default encryption: `AES256`, or `aws:kms` with a key id.
+    @discardableResult
+    public func serverSideEncryption(_ algorithm: String = "AES256", kmsKeyId: Expr<String>? = nil) -> Self {
+        var fields: [String: Value] = ["algorithm": .string(algorithm)]
+        if let kmsKeyId { fields["kmsKeyId"] = kmsKeyId.value }
+        setRawInput("serverSideEncryption", .map(fields))
+        return self
+    }
+
+    @discardableResult
+    public func lifecycleRules(_ rules: [AWS.LifecycleRule]) -> Self {
+        setRawInput("lifecycleRules", .list(rules.map(\.value)))
+        return self
+    }
+
+    @discardableResult
+    public func corsRules(_ rules: [AWS.CORSRule]) -> Self {
+        setRawInput("corsRules", .list(rules.map(\.value)))
+        return self
+    }
+
+    /// The public access block (every flag true blocks all public access).
+    @discardableResult
+    public func publicAccessBlock(blockPublicAcls: Bool = true, ignorePublicAcls: Bool = true, blockPublicPolicy: Bool = true, restrictPublicBuckets: Bool = true) -> Self {
+        setRawInput("publicAccessBlock", .map([
+            "blockPublicAcls": .bool(blockPublicAcls), "ignorePublicAcls": .bool(ignorePublicAcls),
+            "blockPublicPolicy": .bool(blockPublicPolicy), "restrictPublicBuckets": .bool(restrictPublicBuckets),
+        ]))
+        return self
+    }
+
+    /// The bucket policy (JSON), compared by meaning.
+    @discardableResult
+    public func policy(_ document: Expr<String>) -> Self {
+        setInput("policy", document)
+        return self
+    }
+
+    /// `bucket.s3.amazonaws.com`: the bucket's domain, as a CloudFront S3 origin names it.
+    public var bucketDomainName: Expr<String> { attribute("bucketDomainName") }
+}

@@ -131,6 +131,108 @@ import Testing
         #expect(kept.status == 0, "the zone is still there: \(kept.output)")
     }
 
+    static let bucketStack = ##"""
+        import Strata
+        import StrataAWS
+
+        let run = Stack.variable("run", default: "x")
+        let stage = Stack.variable("stage", default: "one", allowed: ["one", "two", "three"])
+        let name = "strata-site-\(run)"
+        let bucket = AWS.S3Bucket("site", bucket: "\(name)", versioning: true)
+        switch stage {
+        case "one":
+            bucket.serverSideEncryption()
+                .lifecycleRules([AWS.LifecycleRule(id: "logs", prefix: "logs/", expirationDays: 30)])
+                .corsRules([AWS.CORSRule(allowedMethods: ["GET"], allowedOrigins: ["*"])])
+                .publicAccessBlock()
+                .policy(#"{ "Version": "2012-10-17", "Statement": [ { "Sid": "TLS", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": ["arn:aws:s3:::\#(name)/*"], "Condition": { "Bool": { "aws:SecureTransport": "false" } } } ] }"#)
+        case "two":
+            bucket.serverSideEncryption("aws:kms", kmsKeyId: "alias/site")
+                .lifecycleRules([AWS.LifecycleRule(id: "logs", prefix: "logs/", expirationDays: 60, noncurrentVersionExpirationDays: 7)])
+                .corsRules([AWS.CORSRule(allowedMethods: ["GET", "PUT"], allowedOrigins: ["https://app.example.com"], allowedHeaders: ["*"], maxAgeSeconds: 300)])
+                .publicAccessBlock(blockPublicPolicy: false)
+                .policy(#"{"Version":"2012-10-17","Statement":[{"Sid":"TLS2","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::\#(name)/*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#)
+        default:
+            bucket.serverSideEncryption("aws:kms", kmsKeyId: "alias/site")
+        }
+        Stack.output("bucket", bucket.id)
+        Stack.output("domain", bucket.bucketDomainName)
+        """##
+
+    @Test(.enabled(if: AWSProviderTests.toolsMissing == nil, "needs moto_server and the aws CLI"))
+    func bucketSettingsApplyChangeDriftAndGo() throws {
+        let server = try MotoServer.start(try #require(AWSProviderTests.moto))
+        defer { server.stop() }
+        let cli = try AWSTestCLI(endpoint: server.endpoint)
+        defer { cli.strata.remove() }
+        let run = "b" + UUID().uuidString.prefix(6).lowercased()
+        let bucket = "strata-site-\(run)"
+        let stack = try cli.strata.writeStack("AWSBucketSettings", ["main.swift": Self.bucketStack])
+        let one = ["--var", "run=\(run)"]
+        let apply = try cli.strata.run(["apply", stack, "--auto-approve"] + one, environment: cli.env)
+        #expect(apply.status == 0, "\(apply.output)")
+        #expect(try cli.outputs(stack, one)["domain"] == "\(bucket).s3.amazonaws.com")
+
+        func settings() throws -> [StrataCLI.Result] {
+            try cli.aws([
+                ["s3api", "get-bucket-encryption", "--bucket", bucket],
+                ["s3api", "get-bucket-lifecycle-configuration", "--bucket", bucket],
+                ["s3api", "get-bucket-cors", "--bucket", bucket],
+                ["s3api", "get-public-access-block", "--bucket", bucket],
+                ["s3api", "get-bucket-policy", "--bucket", bucket],
+            ])
+        }
+        var got = try settings()
+        let sse = jsonPath(try awsJSON(got[0]), "ServerSideEncryptionConfiguration", "Rules", 0, "ApplyServerSideEncryptionByDefault") as? [String: Any]
+        #expect(sse?["SSEAlgorithm"] as? String == "AES256", "\(got[0].output)")
+        #expect(jsonPath(try awsJSON(got[1]), "Rules", 0, "Expiration", "Days") as? Int == 30, "\(got[1].output)")
+        #expect(jsonPath(try awsJSON(got[1]), "Rules", 0, "ID") as? String == "logs", "\(got[1].output)")
+        #expect(jsonPath(try awsJSON(got[2]), "CORSRules", 0, "AllowedMethods") as? [String] == ["GET"], "\(got[2].output)")
+        let block = jsonPath(try awsJSON(got[3]), "PublicAccessBlockConfiguration") as? [String: Any]
+        #expect(block?["BlockPublicAcls"] as? Bool == true && block?["BlockPublicPolicy"] as? Bool == true, "\(got[3].output)")
+        #expect((jsonPath(try awsJSON(got[4]), "Policy") as? String)?.contains("\"TLS\"") == true, "\(got[4].output)")
+        #expect(try cli.strata.run(["plan", stack, "--detailed-exitcode"] + one, environment: cli.env).status == 0, "nothing to change after apply")
+
+        // Drift: CORS deleted by hand is found, and put back.
+        #expect(try cli.aws([["s3api", "delete-bucket-cors", "--bucket", bucket]])[0].status == 0)
+        let drift = try cli.strata.run(["drift", stack] + one, environment: cli.env)
+        #expect(drift.status == 2 && drift.output.contains("corsRules"), "\(drift.output)")
+        let remediate = try cli.strata.run(["drift", stack, "--remediate"] + one, environment: cli.env)
+        #expect(remediate.status == 2, "\(remediate.output)")
+        #expect(try cli.aws([["s3api", "get-bucket-cors", "--bucket", bucket]])[0].status == 0, "CORS is back")
+
+        // In place: every setting changes.
+        let two = one + ["--var", "stage=two"]
+        let plan = try cli.strata.run(["plan", stack, "--json"] + two, environment: cli.env)
+        #expect(planActions(plan.stdout) == ["update aws_s3_bucket.site"], "\(plan.output)")
+        let update = try cli.strata.run(["apply", stack, "--auto-approve"] + two, environment: cli.env)
+        #expect(update.status == 0, "\(update.output)")
+        got = try settings()
+        let kms = jsonPath(try awsJSON(got[0]), "ServerSideEncryptionConfiguration", "Rules", 0, "ApplyServerSideEncryptionByDefault") as? [String: Any]
+        #expect(kms?["SSEAlgorithm"] as? String == "aws:kms" && kms?["KMSMasterKeyID"] as? String == "alias/site", "\(got[0].output)")
+        #expect(jsonPath(try awsJSON(got[1]), "Rules", 0, "Expiration", "Days") as? Int == 60, "\(got[1].output)")
+        #expect(jsonPath(try awsJSON(got[1]), "Rules", 0, "NoncurrentVersionExpiration", "NoncurrentDays") as? Int == 7, "\(got[1].output)")
+        #expect(jsonPath(try awsJSON(got[2]), "CORSRules", 0, "MaxAgeSeconds") as? Int == 300, "\(got[2].output)")
+        #expect(jsonPath(try awsJSON(got[3]), "PublicAccessBlockConfiguration", "BlockPublicPolicy") as? Bool == false, "\(got[3].output)")
+        #expect((jsonPath(try awsJSON(got[4]), "Policy") as? String)?.contains("\"TLS2\"") == true, "\(got[4].output)")
+        #expect(try cli.strata.run(["plan", stack, "--detailed-exitcode"] + two, environment: cli.env).status == 0, "nothing to change after the update")
+
+        // Dropped from the stack: lifecycle, CORS and policy are deleted.
+        let three = one + ["--var", "stage=three"]
+        let drop = try cli.strata.run(["apply", stack, "--auto-approve"] + three, environment: cli.env)
+        #expect(drop.status == 0, "\(drop.output)")
+        got = try settings()
+        #expect(got[1].status != 0 && got[1].output.contains("NoSuchLifecycleConfiguration"), "\(got[1].output)")
+        #expect(got[2].status != 0 && got[2].output.contains("NoSuchCORSConfiguration"), "\(got[2].output)")
+        #expect(got[4].status != 0 && got[4].output.contains("NoSuchBucketPolicy"), "\(got[4].output)")
+        #expect(try cli.strata.run(["plan", stack, "--detailed-exitcode"] + three, environment: cli.env).status == 0, "nothing to change after dropping")
+
+        let destroy = try cli.strata.run(["destroy", stack, "--auto-approve"] + three, environment: cli.env)
+        #expect(destroy.status == 0, "\(destroy.output)")
+        let gone = try cli.aws([["s3api", "head-bucket", "--bucket", bucket]])[0]
+        #expect(gone.status != 0, "\(gone.output)")
+    }
+
     @Test(.enabled(if: AWSProviderTests.toolsMissing == nil, "needs moto_server and the aws CLI"))
     func checkRejectsBadEdgeInputs() throws {
         let cli = try AWSTestCLI(endpoint: "http://127.0.0.1:9")
