@@ -17,6 +17,7 @@ struct AWSProvider: Provider {
             InternetGatewayResource(), RouteTableResource(), RouteTableAssociationResource(),
             IAMRoleResource(), IAMPolicyResource(), IAMRolePolicyAttachmentResource(), IAMInstanceProfileResource(),
             Route53ZoneResource(), Route53RecordResource(),
+            ACMCertificateResource(), CloudFrontDistributionResource(),
         ]
         types = Dictionary(uniqueKeysWithValues: all.map { ($0.type, $0) })
     }

@@ -162,3 +162,96 @@ extension AWS.S3Bucket {
     /// `bucket.s3.amazonaws.com`: the bucket's domain, as a CloudFront S3 origin names it.
     public var bucketDomainName: Expr<String> { attribute("bucketDomainName") }
 }
+
+extension AWS {
+    /// `aws_acm_certificate`: a public certificate validated by DNS (for CloudFront, make it in
+    /// us-east-1). Every attribute but the tags replaces it.
+    public final class ACMCertificate: Resource {
+        public init(_ name: String, domainName: Expr<String>, subjectAlternativeNames: [Expr<String>] = [], validationMethod: String? = nil,
+                    tags: [String: Expr<String>] = [:], file: String = #filePath, line: Int = #line) {
+            super.init(type: "aws_acm_certificate", name: name, file: file, line: line)
+            setInput("domainName", domainName)
+            if !subjectAlternativeNames.isEmpty { setInput("subjectAlternativeNames", Expr<[String]>(subjectAlternativeNames)) }
+            if let validationMethod { setRawInput("validationMethod", .string(validationMethod)) }
+            if !tags.isEmpty { setInput("tags", Expr<[String: String]>(tags)) }
+        }
+        /// The ARN; it stays known while the tags are updated (`arn` does not).
+        public var id: Expr<String> { attribute("id") }
+        public var arn: Expr<String> { attribute("arn") }
+        public var status: Expr<String> { attribute("status") }
+    }
+
+    /// An origin of a distribution: an S3 bucket, or a custom HTTP(S) origin such as a load balancer.
+    /// Defaults are left out, as a read (and so an import) reports them.
+    public struct Origin {
+        var fields: [String: Value]
+
+        /// The bucket by its S3 domain name.
+        public static func s3(id: String, bucket: S3Bucket, originPath: String? = nil) -> Origin {
+            var fields: [String: Value] = ["id": .string(id), "domainName": bucket.bucketDomainName.value]
+            if let originPath { fields["originPath"] = .string(originPath) }
+            return Origin(fields: fields)
+        }
+
+        /// A custom origin (an ALB's DNS name, a web server): HTTPS only unless told.
+        public static func custom(id: String, domainName: Expr<String>, protocolPolicy: String = "https-only", httpPort: Int? = nil,
+                                  httpsPort: Int? = nil, originPath: String? = nil) -> Origin {
+            var fields: [String: Value] = ["id": .string(id), "domainName": domainName.value, "type": "custom"]
+            if protocolPolicy != "https-only" { fields["protocolPolicy"] = .string(protocolPolicy) }
+            if let httpPort, httpPort != 80 { fields["httpPort"] = .number(Double(httpPort)) }
+            if let httpsPort, httpsPort != 443 { fields["httpsPort"] = .number(Double(httpsPort)) }
+            if let originPath { fields["originPath"] = .string(originPath) }
+            return Origin(fields: fields)
+        }
+    }
+
+    /// How a distribution serves requests: from which origin, over which protocol, which methods.
+    /// Defaults are left out, as a read (and so an import) reports them.
+    public struct CacheBehavior {
+        var fields: [String: Value]
+
+        public init(targetOriginId: String, pathPattern: String? = nil, viewerProtocolPolicy: String = "redirect-to-https",
+                    allowedMethods: [String]? = nil, cachedMethods: [String]? = nil, compress: Bool? = nil, cachePolicyId: String? = nil) {
+            fields = ["targetOriginId": .string(targetOriginId)]
+            if viewerProtocolPolicy != "redirect-to-https" { fields["viewerProtocolPolicy"] = .string(viewerProtocolPolicy) }
+            if let pathPattern { fields["pathPattern"] = .string(pathPattern) }
+            let standard = ["GET", "HEAD"]
+            if let allowedMethods, Set(allowedMethods) != Set(standard) { fields["allowedMethods"] = .list(allowedMethods.map(Value.string)) }
+            if let cachedMethods, Set(cachedMethods) != Set(standard) { fields["cachedMethods"] = .list(cachedMethods.map(Value.string)) }
+            if let compress, !compress { fields["compress"] = .bool(compress) }
+            if let cachePolicyId { fields["cachePolicyId"] = .string(cachePolicyId) }
+        }
+    }
+
+    /// `aws_cloudfront_distribution`: a CDN distribution; everything changes in place.
+    public final class CloudFrontDistribution: Resource {
+        public init(_ name: String, origins: [Origin], defaultCacheBehavior: CacheBehavior, orderedCacheBehaviors: [CacheBehavior] = [],
+                    aliases: [Expr<String>] = [], certificate: ACMCertificate? = nil, enabled: Bool? = nil, comment: Expr<String>? = nil,
+                    priceClass: String? = nil, defaultRootObject: String? = nil, tags: [String: Expr<String>] = [:],
+                    file: String = #filePath, line: Int = #line) {
+            super.init(type: "aws_cloudfront_distribution", name: name, file: file, line: line)
+            setRawInput("origins", .list(origins.map { .map($0.fields) }))
+            setRawInput("defaultCacheBehavior", .map(defaultCacheBehavior.fields))
+            if !orderedCacheBehaviors.isEmpty { setRawInput("orderedCacheBehaviors", .list(orderedCacheBehaviors.map { .map($0.fields) })) }
+            if !aliases.isEmpty { setInput("aliases", Expr<[String]>(aliases)) }
+            setInput("acmCertificateArn", certificate?.id)
+            if let enabled { setInput("enabled", Expr(enabled)) }
+            setInput("comment", comment)
+            if let priceClass { setRawInput("priceClass", .string(priceClass)) }
+            if let defaultRootObject { setRawInput("defaultRootObject", .string(defaultRootObject)) }
+            if !tags.isEmpty { setInput("tags", Expr<[String: String]>(tags)) }
+        }
+        /// The distribution id (E…).
+        public var id: Expr<String> { attribute("id") }
+        public var arn: Expr<String> { attribute("arn") }
+        /// `d….cloudfront.net`.
+        public var domainName: Expr<String> { attribute("domainName") }
+    }
+}
+
+extension AWS.AliasTarget {
+    /// An alias to a CloudFront distribution (its domain, CloudFront's hosted zone).
+    public static func cloudFront(_ distribution: AWS.CloudFrontDistribution) -> AWS.AliasTarget {
+        AWS.AliasTarget(dnsName: distribution.domainName, zoneId: "Z2FDTNDATAQYW2")
+    }
+}

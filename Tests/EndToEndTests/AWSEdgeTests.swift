@@ -233,6 +233,131 @@ import Testing
         #expect(gone.status != 0, "\(gone.output)")
     }
 
+    static let cdnStack = ##"""
+        import Strata
+        import StrataAWS
+
+        let run = Stack.variable("run", default: "x")
+        let stage = Stack.variable("stage", default: "one", allowed: ["one", "two"])
+        let generation = Stack.variable("generation", default: 1)
+        let two = stage == "two"
+        let domain = "\(run).example.com"
+
+        let site = AWS.S3Bucket("site", bucket: "strata-cdn-\(run)")
+        let certificate = AWS.ACMCertificate("www", domainName: "www.\(domain)",
+                                             subjectAlternativeNames: generation == 1 ? [] : ["static.\(domain)"],
+                                             tags: ["stage": "\(stage)"])
+        let cdn = AWS.CloudFrontDistribution(
+            "cdn",
+            origins: [
+                .s3(id: "site", bucket: site),
+                .custom(id: "api", domainName: "api-\(run).us-east-1.elb.amazonaws.com"),
+            ],
+            defaultCacheBehavior: AWS.CacheBehavior(targetOriginId: "site"),
+            orderedCacheBehaviors: [
+                AWS.CacheBehavior(targetOriginId: "api", pathPattern: "/api/*", viewerProtocolPolicy: "https-only",
+                                  allowedMethods: two ? ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"] : ["GET", "HEAD"]),
+            ],
+            aliases: ["www.\(domain)"], certificate: certificate,
+            comment: "cdn \(stage)", priceClass: two ? "PriceClass_100" : nil, tags: ["stage": "\(stage)"])
+        let zone = AWS.Route53Zone("main", domain: "\(domain)", forceDestroy: true)
+        let www = AWS.Route53Record("www", zone: zone, recordName: "www.\(domain)", alias: .cloudFront(cdn))
+        Stack.output("distribution", cdn.id)
+        Stack.output("distributionDomain", cdn.domainName)
+        Stack.output("certificate", certificate.arn)
+        Stack.output("zone", zone.id)
+        """##
+
+    @Test(.enabled(if: AWSProviderTests.toolsMissing == nil, "needs moto_server and the aws CLI"))
+    func aDistributionWithACertificateAndAnAliasRecordLivesAndDies() throws {
+        let server = try MotoServer.start(try #require(AWSProviderTests.moto))
+        defer { server.stop() }
+        let cli = try AWSTestCLI(endpoint: server.endpoint)
+        defer { cli.strata.remove() }
+        let run = "c" + UUID().uuidString.prefix(6).lowercased()
+        let domain = "\(run).example.com"
+        let stack = try cli.strata.writeStack("AWSCDN", ["main.swift": Self.cdnStack])
+        let one = ["--var", "run=\(run)"]
+        let validate = try cli.strata.run(["validate", stack] + one, environment: cli.env)
+        #expect(validate.status == 0, "the typed module matches the schema: \(validate.output)")
+        let apply = try cli.strata.run(["apply", stack, "--auto-approve"] + one, environment: cli.env)
+        #expect(apply.status == 0, "\(apply.output)")
+        #expect(apply.stdout.contains("5 created"), "\(apply.output)")
+        let created = try cli.outputs(stack, one)
+        let distribution = try #require(created["distribution"]), certificate = try #require(created["certificate"])
+        let zone = try #require(created["zone"]), cdnDomain = try #require(created["distributionDomain"])
+
+        func describe() throws -> (config: [String: Any], certificate: [String: Any]?, tags: [String: String]) {
+            let results = try cli.aws([
+                ["cloudfront", "get-distribution", "--id", distribution],
+                ["acm", "describe-certificate", "--certificate-arn", certificate],
+            ])
+            let got = try #require(jsonPath(try awsJSON(results[0]), "Distribution") as? [String: Any], "\(results[0].output)")
+            let arn = try #require(got["ARN"] as? String)
+            let tags = try cli.aws([["cloudfront", "list-tags-for-resource", "--resource", arn]])[0]
+            return (got["DistributionConfig"] as? [String: Any] ?? [:], jsonPath(try? awsJSON(results[1]), "Certificate") as? [String: Any],
+                    awsTagMap(jsonPath(try awsJSON(tags), "Tags", "Items")))
+        }
+        var got = try describe()
+        let origins = (jsonPath(got.config, "Origins", "Items") as? [[String: Any]] ?? []).compactMap { $0["DomainName"] as? String }
+        #expect(origins == ["strata-cdn-\(run).s3.amazonaws.com", "api-\(run).us-east-1.elb.amazonaws.com"], "\(got.config)")
+        #expect(jsonPath(got.config, "DefaultCacheBehavior", "TargetOriginId") as? String == "site")
+        #expect(jsonPath(got.config, "CacheBehaviors", "Items", 0, "PathPattern") as? String == "/api/*", "\(got.config)")
+        #expect(jsonPath(got.config, "Aliases", "Items") as? [String] == ["www.\(domain)"], "\(got.config)")
+        #expect(jsonPath(got.config, "ViewerCertificate", "ACMCertificateArn") as? String == certificate, "\(got.config)")
+        #expect(got.config["Comment"] as? String == "cdn one" && got.tags["stage"] == "one" && got.tags["strata:address"] == "aws_cloudfront_distribution.cdn", "\(got)")
+        #expect(got.certificate?["DomainName"] as? String == "www.\(domain)", "\(String(describing: got.certificate))")
+        let listed = try cli.aws([["route53", "list-resource-record-sets", "--hosted-zone-id", zone]])[0]
+        let alias = (jsonPath(try awsJSON(listed), "ResourceRecordSets") as? [[String: Any]] ?? []).first { $0["Name"] as? String == "www.\(domain)." }
+        #expect((jsonPath(alias, "AliasTarget", "DNSName") as? String)?.hasPrefix(cdnDomain) == true, "\(listed.output)")
+        #expect(jsonPath(alias, "AliasTarget", "HostedZoneId") as? String == "Z2FDTNDATAQYW2", "\(listed.output)")
+        #expect(try cli.strata.run(["plan", stack, "--detailed-exitcode"] + one, environment: cli.env).status == 0, "nothing to change after apply")
+
+        // Import the distribution and the certificate: nothing to change.
+        for (address, id) in [("aws_cloudfront_distribution.cdn", distribution), ("aws_acm_certificate.www", certificate)] {
+            #expect(try cli.strata.run(["state", "rm", stack, address] + one, environment: cli.env).status == 0)
+            let imported = try cli.strata.run(["import", stack, address, id] + one, environment: cli.env)
+            #expect(imported.status == 0, "\(imported.output)")
+        }
+        let afterImport = try cli.strata.run(["plan", stack, "--detailed-exitcode"] + one, environment: cli.env)
+        #expect(afterImport.status == 0, "imported, nothing to change: \(afterImport.output)")
+
+        // In place: comment, price class, the /api/* methods, tags (ETag, If-Match).
+        let two = one + ["--var", "stage=two"]
+        let update = try cli.strata.run(["apply", stack, "--auto-approve"] + two, environment: cli.env)
+        #expect(update.status == 0, "\(update.output)")
+        #expect(try cli.outputs(stack, two)["distribution"] == distribution, "updated in place")
+        got = try describe()
+        #expect(got.config["Comment"] as? String == "cdn two" && got.config["PriceClass"] as? String == "PriceClass_100", "\(got.config)")
+        #expect((jsonPath(got.config, "CacheBehaviors", "Items", 0, "AllowedMethods", "Items") as? [String] ?? []).count == 7, "\(got.config)")
+        #expect(got.tags["stage"] == "two", "\(got.tags)")
+        #expect(try cli.strata.run(["plan", stack, "--detailed-exitcode"] + two, environment: cli.env).status == 0, "nothing to change after the update")
+
+        // A new alternative name replaces the certificate; the distribution is re-pointed in place.
+        let more = two + ["--var", "generation=2"]
+        let replace = try cli.strata.run(["apply", stack, "--auto-approve"] + more, environment: cli.env)
+        #expect(replace.status == 0, "\(replace.output)")
+        let after = try cli.outputs(stack, more)
+        let newCertificate = try #require(after["certificate"])
+        #expect(newCertificate != certificate && after["distribution"] == distribution, "\(after)")
+        let repointed = try cli.aws([["cloudfront", "get-distribution", "--id", distribution]])[0]
+        #expect(jsonPath(try awsJSON(repointed), "Distribution", "DistributionConfig", "ViewerCertificate", "ACMCertificateArn") as? String == newCertificate, "\(repointed.output)")
+        let oldCertificate = try cli.aws([["acm", "describe-certificate", "--certificate-arn", certificate]])[0]
+        #expect(oldCertificate.status != 0 && oldCertificate.output.contains("ResourceNotFoundException"), "\(oldCertificate.output)")
+
+        let destroy = try cli.strata.run(["destroy", stack, "--auto-approve"] + more, environment: cli.env)
+        #expect(destroy.status == 0, "\(destroy.output)")
+        #expect(destroy.stdout.contains("aws_cloudfront_distribution.cdn"), "\(destroy.output)")
+        let gone = try cli.aws([
+            ["cloudfront", "get-distribution", "--id", distribution],
+            ["acm", "describe-certificate", "--certificate-arn", newCertificate],
+            ["route53", "get-hosted-zone", "--id", zone],
+        ])
+        for (result, code) in zip(gone, ["NoSuchDistribution", "ResourceNotFoundException", "NoSuchHostedZone"]) {
+            #expect(result.status != 0 && result.output.contains(code), "expected \(code): \(result.output)")
+        }
+    }
+
     @Test(.enabled(if: AWSProviderTests.toolsMissing == nil, "needs moto_server and the aws CLI"))
     func checkRejectsBadEdgeInputs() throws {
         let cli = try AWSTestCLI(endpoint: "http://127.0.0.1:9")
