@@ -18,6 +18,7 @@ struct AWSProvider: Provider {
             IAMRoleResource(), IAMPolicyResource(), IAMRolePolicyAttachmentResource(), IAMInstanceProfileResource(),
             Route53ZoneResource(), Route53RecordResource(),
             ACMCertificateResource(), CloudFrontDistributionResource(),
+            WAFv2WebACLResource(), WAFv2WebACLAssociationResource(),
         ]
         types = Dictionary(uniqueKeysWithValues: all.map { ($0.type, $0) })
     }

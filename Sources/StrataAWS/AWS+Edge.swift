@@ -255,3 +255,53 @@ extension AWS.AliasTarget {
         AWS.AliasTarget(dnsName: distribution.domainName, zoneId: "Z2FDTNDATAQYW2")
     }
 }
+
+extension AWS {
+    /// A rule of a web ACL: an AWS managed rule group, or a rate limit per client IP.
+    /// Defaults are left out, as a read (and so an import) reports them.
+    public struct WAFRule {
+        var fields: [String: Value]
+
+        /// A managed rule group (`AWSManagedRulesCommonRuleSet`, …); `count` only counts its matches.
+        public static func managed(_ name: String, priority: Int, group: String, vendor: String = "AWS", count: Bool = false) -> WAFRule {
+            var fields: [String: Value] = ["name": .string(name), "priority": .number(Double(priority)), "managedRuleGroup": .string(group)]
+            if vendor != "AWS" { fields["vendorName"] = .string(vendor) }
+            if count { fields["overrideAction"] = "count" }
+            return WAFRule(fields: fields)
+        }
+
+        /// At most `limit` requests per 5 minutes from one IP; `action` block (default) or count.
+        public static func rateLimit(_ name: String, priority: Int, limit: Int, action: String = "block") -> WAFRule {
+            var fields: [String: Value] = ["name": .string(name), "priority": .number(Double(priority)), "rateLimit": .number(Double(limit))]
+            if action != "block" { fields["action"] = .string(action) }
+            return WAFRule(fields: fields)
+        }
+    }
+
+    /// `aws_wafv2_web_acl`: a WAFv2 web ACL; name and scope cannot change, the rest changes in place.
+    public final class WebACL: Resource {
+        public init(_ name: String, aclName: Expr<String>, scope: String? = nil, defaultAction: String = "allow", description: Expr<String>? = nil,
+                    rules: [WAFRule] = [], tags: [String: Expr<String>] = [:], file: String = #filePath, line: Int = #line) {
+            super.init(type: "aws_wafv2_web_acl", name: name, file: file, line: line)
+            setInput("name", aclName)
+            if let scope { setRawInput("scope", .string(scope)) }
+            setRawInput("defaultAction", .string(defaultAction))
+            setInput("description", description)
+            if !rules.isEmpty { setRawInput("rules", .list(rules.map { .map($0.fields) })) }
+            if !tags.isEmpty { setInput("tags", Expr<[String: String]>(tags)) }
+        }
+        /// The ARN; it stays known while the web ACL is updated (`arn` does not).
+        public var id: Expr<String> { attribute("id") }
+        public var arn: Expr<String> { attribute("arn") }
+    }
+
+    /// `aws_wafv2_web_acl_association`: a REGIONAL web ACL protecting a load balancer (or API stage).
+    public final class WebACLAssociation: Resource {
+        public init(_ name: String, webACL: WebACL, resourceArn: Expr<String>, file: String = #filePath, line: Int = #line) {
+            super.init(type: "aws_wafv2_web_acl_association", name: name, file: file, line: line)
+            setInput("webAclArn", webACL.id)
+            setInput("resourceArn", resourceArn)
+        }
+        public var id: Expr<String> { attribute("id") }
+    }
+}

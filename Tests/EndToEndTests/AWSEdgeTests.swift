@@ -358,6 +358,100 @@ import Testing
         }
     }
 
+    static let wafStack = ##"""
+        import Strata
+        import StrataAWS
+
+        let run = Stack.variable("run", default: "x")
+        let alb = Stack.variable("alb", default: "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/none/0")
+        let stage = Stack.variable("stage", default: "one", allowed: ["one", "two"])
+        let generation = Stack.variable("generation", default: 1)
+        let two = stage == "two"
+
+        let acl = AWS.WebACL("edge", aclName: "edge-\(run)-\(generation)", defaultAction: two ? "block" : "allow",
+                             description: "edge \(stage)",
+                             rules: [
+                                 .managed("common", priority: 1, group: "AWSManagedRulesCommonRuleSet"),
+                                 .rateLimit("per-ip", priority: 2, limit: two ? 500 : 2000),
+                             ],
+                             tags: ["stage": "\(stage)"])
+        let association = AWS.WebACLAssociation("alb", webACL: acl, resourceArn: "\(alb)")
+        Stack.output("acl", acl.id)
+        Stack.output("association", association.id)
+        """##
+
+    @Test(.enabled(if: AWSProviderTests.toolsMissing == nil, "needs moto_server and the aws CLI"))
+    func aWebACLProtectsALoadBalancer() throws {
+        let server = try MotoServer.start(try #require(AWSProviderTests.moto))
+        defer { server.stop() }
+        let cli = try AWSTestCLI(endpoint: server.endpoint)
+        defer { cli.strata.remove() }
+        // A load balancer to protect, made with the aws CLI (Strata has no load balancer type yet).
+        let vpc = try #require(jsonPath(try awsJSON(try cli.aws([["ec2", "create-vpc", "--cidr-block", "10.7.0.0/16"]])[0]), "Vpc", "VpcId") as? String)
+        let subnets = try cli.aws([
+            ["ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.7.1.0/24", "--availability-zone", "us-east-1a"],
+            ["ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.7.2.0/24", "--availability-zone", "us-east-1b"],
+        ]).map { jsonPath(try? awsJSON($0), "Subnet", "SubnetId") as? String ?? "" }
+        let made = try cli.aws([["elbv2", "create-load-balancer", "--name", "web", "--subnets"] + subnets])[0]
+        let alb = try #require(jsonPath(try awsJSON(made), "LoadBalancers", 0, "LoadBalancerArn") as? String, "\(made.output)")
+
+        let run = "w" + UUID().uuidString.prefix(6).lowercased()
+        let stack = try cli.strata.writeStack("AWSWAF", ["main.swift": Self.wafStack])
+        let one = ["--var", "run=\(run)", "--var", "alb=\(alb)"]
+        let apply = try cli.strata.run(["apply", stack, "--auto-approve"] + one, environment: cli.env)
+        #expect(apply.status == 0, "\(apply.output)")
+        let created = try cli.outputs(stack, one)
+        let acl = try #require(created["acl"])
+        #expect(created["association"] == "\(acl),\(alb)", "\(created)")
+        let parts = acl.split(separator: "/").map(String.init)
+
+        func webACL(_ name: String, _ id: String) throws -> [String: Any] {
+            let got = try cli.aws([["wafv2", "get-web-acl", "--scope", "REGIONAL", "--name", name, "--id", id]])[0]
+            return try #require(jsonPath(try awsJSON(got), "WebACL") as? [String: Any], "\(got.output)")
+        }
+        func protecting() throws -> String? {
+            let got = try cli.aws([["wafv2", "get-web-acl-for-resource", "--resource-arn", alb]])[0]
+            return jsonPath(try? awsJSON(got), "WebACL", "ARN") as? String
+        }
+        var got = try webACL(parts[2], parts[3])
+        #expect(jsonPath(got, "DefaultAction", "Allow") != nil && got["Description"] as? String == "edge one", "\(got)")
+        #expect(jsonPath(got, "Rules", 0, "Statement", "ManagedRuleGroupStatement", "Name") as? String == "AWSManagedRulesCommonRuleSet", "\(got)")
+        #expect(jsonPath(got, "Rules", 1, "Statement", "RateBasedStatement", "Limit") as? Int == 2000, "\(got)")
+        #expect(try protecting() == acl)
+        #expect(try cli.strata.run(["plan", stack, "--detailed-exitcode"] + one, environment: cli.env).status == 0, "nothing to change after apply")
+
+        #expect(try cli.strata.run(["state", "rm", stack, "aws_wafv2_web_acl.edge"] + one, environment: cli.env).status == 0)
+        let imported = try cli.strata.run(["import", stack, "aws_wafv2_web_acl.edge", acl] + one, environment: cli.env)
+        #expect(imported.status == 0, "\(imported.output)")
+        #expect(try cli.strata.run(["plan", stack, "--detailed-exitcode"] + one, environment: cli.env).status == 0, "imported, nothing to change")
+
+        let two = one + ["--var", "stage=two"]
+        let plan = try cli.strata.run(["plan", stack, "--json"] + two, environment: cli.env)
+        #expect(planActions(plan.stdout) == ["update aws_wafv2_web_acl.edge"], "the association stays: \(plan.output)")
+        let update = try cli.strata.run(["apply", stack, "--auto-approve"] + two, environment: cli.env)
+        #expect(update.status == 0, "\(update.output)")
+        got = try webACL(parts[2], parts[3])
+        #expect(jsonPath(got, "DefaultAction", "Block") != nil && got["Description"] as? String == "edge two", "\(got)")
+        #expect(jsonPath(got, "Rules", 1, "Statement", "RateBasedStatement", "Limit") as? Int == 500, "\(got)")
+        #expect(try cli.strata.run(["plan", stack, "--detailed-exitcode"] + two, environment: cli.env).status == 0, "nothing to change after the update")
+
+        let renamed = two + ["--var", "generation=2"]
+        let replace = try cli.strata.run(["apply", stack, "--auto-approve"] + renamed, environment: cli.env)
+        #expect(replace.status == 0, "\(replace.output)")
+        let newACL = try #require(try cli.outputs(stack, renamed)["acl"])
+        #expect(newACL != acl && newACL.contains("/edge-\(run)-2/"), "\(newACL)")
+        #expect(try protecting() == newACL, "the load balancer is protected by the new web ACL")
+        let old = try cli.aws([["wafv2", "get-web-acl", "--scope", "REGIONAL", "--name", parts[2], "--id", parts[3]]])[0]
+        #expect(old.status != 0, "the old web ACL is gone: \(old.output)")
+
+        let destroy = try cli.strata.run(["destroy", stack, "--auto-approve"] + renamed, environment: cli.env)
+        #expect(destroy.status == 0, "\(destroy.output)")
+        #expect(try protecting() == nil, "nothing protects the load balancer")
+        let newParts = newACL.split(separator: "/").map(String.init)
+        let gone = try cli.aws([["wafv2", "get-web-acl", "--scope", "REGIONAL", "--name", newParts[2], "--id", newParts[3]]])[0]
+        #expect(gone.status != 0 && gone.output.contains("WAFNonexistentItemException"), "\(gone.output)")
+    }
+
     @Test(.enabled(if: AWSProviderTests.toolsMissing == nil, "needs moto_server and the aws CLI"))
     func checkRejectsBadEdgeInputs() throws {
         let cli = try AWSTestCLI(endpoint: "http://127.0.0.1:9")
