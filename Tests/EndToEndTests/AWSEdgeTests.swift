@@ -465,10 +465,26 @@ import Testing
             let record = AWS.Route53Record("r", zone: zone, recordName: "www.example.com", type: "AA", ttl: 60, records: ["1.2.3.4"])
             let both = GenericResource("aws_route53_record", "both", inputs: ["zoneId": "Z1", "name": "x.example.com", "type": "A",
                 "records": ["1.2.3.4"], "alias": .map(["dnsName": "d.example.com", "zoneId": "Z2"])])
+            let bucket = GenericResource("aws_s3_bucket", "b", inputs: ["bucket": "strata-bad-settings",
+                "serverSideEncryption": .map(["algorithm": "DES"]), "policy": "{nope",
+                "corsRules": [.map(["allowedMethods": ["FETCH"], "allowedOrigins": ["*"]])],
+                "lifecycleRules": [.map(["prefix": "logs/", "expirationDays": 0])]])
+            let certificate = AWS.ACMCertificate("c", domainName: "-bad-.example.com", validationMethod: "SMS")
+            let cdn = GenericResource("aws_cloudfront_distribution", "cdn", inputs: [
+                "origins": [.map(["id": "o", "domainName": "o.s3.amazonaws.com", "type": "ftp"])],
+                "defaultCacheBehavior": .map(["targetOriginId": "missing", "viewerProtocolPolicy": "sometimes"]),
+                "aliases": ["www.example.com"], "priceClass": "PriceClass_Cheap"])
+            let acl = GenericResource("aws_wafv2_web_acl", "acl", inputs: ["name": "bad name", "defaultAction": "maybe",
+                "rules": [.map(["name": "r", "priority": 1, "managedRuleGroup": "G", "rateLimit": 100])]])
             """])
         let plan = try cli.strata.run(["plan", stack], environment: cli.env)
         #expect(plan.status == 1, "\(plan.output)")
-        for expected in ["is not a domain name", "type 'AA' is not a record type", "set exactly one of 'records'"] {
+        for expected in ["is not a domain name", "type 'AA' is not a record type", "set exactly one of 'records'",
+                         "serverSideEncryption.algorithm must be AES256 or aws:kms", "policy is not valid JSON", "'FETCH' is not a CORS method",
+                         "lifecycleRules[0] needs an 'id'", "expirationDays must be a whole number of days from 1",
+                         "validationMethod must be DNS or EMAIL", "origins[0].type must be s3 or custom", "targetOriginId 'missing' names no origin",
+                         "viewerProtocolPolicy must be one of", "aliases need an acmCertificateArn", "priceClass must be one of",
+                         "name 'bad name' must be 1 to 128", "defaultAction must be allow or block", "exactly one of managedRuleGroup and rateLimit"] {
             #expect(plan.output.contains(expected), "\(expected): \(plan.output)")
         }
     }
