@@ -15,6 +15,8 @@ struct AWSProvider: Provider {
         let all: [any AWSResource] = [
             VPCResource(), SubnetResource(), SecurityGroupResource(), S3BucketResource(), SecretsManagerSecretResource(),
             InternetGatewayResource(), RouteTableResource(), RouteTableAssociationResource(),
+            LoadBalancerResource(), TargetGroupResource(), ListenerResource(), ListenerRuleResource(),
+            ElasticIPResource(), NATGatewayResource(), VPCEndpointResource(),
         ]
         types = Dictionary(uniqueKeysWithValues: all.map { ($0.type, $0) })
     }
