@@ -89,7 +89,11 @@ struct NATGatewayResource: AWSResource {
         try await EC2.updateTags(id: id, from: prior.tags, to: inputs.tags, client: context.client)
     }
 
+    /// Deletes and waits for `deleted`; then makes sure the Elastic IP is free for a new
+    /// gateway (AWS frees it with the gateway's network interface; moto_server keeps the
+    /// association, so it is let go here).
     func delete(id: String, in context: ResourceContext) async throws {
+        let address = try await describe(id, context)?.items("natGatewayAddressSet").first
         context.progress.report("deleting NAT gateway \(id)")
         do {
             _ = try await context.client.query(service: .ec2, action: "DeleteNatGateway", params: ["NatGatewayId": id])
@@ -101,6 +105,21 @@ struct NATGatewayResource: AWSResource {
                 let state = try await describe(id, context)?.string("state") ?? "deleted"
                 return state == "deleted" ? .done(()) : .pending(state)
             }
+        if let allocation = address?.string("allocationId"), let interface = address?.string("networkInterfaceId") {
+            try await releaseAssociation(allocation: allocation, interface: interface, context)
+        }
+    }
+
+    /// Disassociates the address from the deleted gateway's interface if it still is.
+    private func releaseAssociation(allocation: String, interface: String, _ context: ResourceContext) async throws {
+        guard let eip = try await EC2.describeOne(action: "DescribeAddresses", idParameter: "AllocationId", id: allocation,
+                                                  listElement: "addressesSet", client: context.client),
+            eip.string("networkInterfaceId") == interface, let association = eip.string("associationId"), !association.isEmpty
+        else { return }
+        context.progress.report("letting go of \(allocation) (still associated with \(interface))")
+        do {
+            _ = try await context.client.query(service: .ec2, action: "DisassociateAddress", params: ["AssociationId": association])
+        } catch let error as AWSError where error.kind == .notFound {}
     }
 
     /// Among the live gateways of its subnet, the one carrying the token (checked here: not

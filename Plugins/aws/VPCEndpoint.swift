@@ -104,7 +104,7 @@ struct VPCEndpointResource: EC2ListedResource {
         params.list("VpcEndpointId", [id])
         do {
             _ = try await context.client.query(service: .ec2, action: "DeleteVpcEndpoints", params: params)
-        } catch let error as AWSError where error.kind == .notFound {
+        } catch let error as AWSError where error.code.hasPrefix("InvalidVpcEndpoint") && error.kind == .notFound {
             return
         }
         try await Waiter("VPC endpoint \(id) to be deleted", timeout: 300, minDelay: 1, maxDelay: 10)
