@@ -17,6 +17,7 @@ struct AWSProvider: Provider {
             InternetGatewayResource(), RouteTableResource(), RouteTableAssociationResource(),
             LoadBalancerResource(), TargetGroupResource(), ListenerResource(), ListenerRuleResource(),
             ElasticIPResource(), NATGatewayResource(), VPCEndpointResource(),
+            LaunchTemplateResource(), AutoScalingGroupResource(),
         ]
         types = Dictionary(uniqueKeysWithValues: all.map { ($0.type, $0) })
     }
