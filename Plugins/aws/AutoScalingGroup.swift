@@ -50,7 +50,7 @@ struct AutoScalingGroupResource: AWSResource {
         let name = try inputs.require("name", for: type)
         var params: QueryParameters = ["AutoScalingGroupName": name]
         encodeSettings(inputs, into: &params)
-        params.list("TargetGroupARNs.member", ELB.strings(inputs, "targetGroupArns") ?? [])
+        params.list("TargetGroupARNs.member", ListAttribute.strings(inputs, "targetGroupArns") ?? [])
         encodeTags(tags, name: name, into: &params)
         context.progress.report("creating Auto Scaling group \(name)")
         _ = try await context.client.query(service: .autoscaling, action: "CreateAutoScalingGroup", params: params)
@@ -67,10 +67,10 @@ struct AutoScalingGroupResource: AWSResource {
             "arn": group.string("AutoScalingGroupARN").map(Value.string) ?? .null,
             "minSize": number("MinSize"), "maxSize": number("MaxSize"), "desiredCapacity": number("DesiredCapacity"),
             // Without the stack's spelling (import), in AWS's order: the order they were given in.
-            "subnets": ELB.sameSet(recorded?["subnets"], subnets, sorted: false),
+            "subnets": ListAttribute.output(recorded?["subnets"], subnets, sorted: false),
             "launchTemplateId": group.string("LaunchTemplate", "LaunchTemplateId").map(Value.string) ?? .null,
             "launchTemplateVersion": group.string("LaunchTemplate", "Version").map(Value.string) ?? .null,
-            "targetGroupArns": ELB.sameSet(recorded?["targetGroupArns"], ELB.members(group, "TargetGroupARNs").map(\.text), sorted: false),
+            "targetGroupArns": ListAttribute.output(recorded?["targetGroupArns"], ELB.members(group, "TargetGroupARNs").map(\.text), sorted: false),
         ]
         StrataTags.output(StrataTags.userTags(Self.tags(group)), recorded: recorded, into: &outputs)
         return outputs
@@ -85,7 +85,7 @@ struct AutoScalingGroupResource: AWSResource {
         context.progress.report("updating Auto Scaling group \(id)")
         _ = try await context.client.query(service: .autoscaling, action: "UpdateAutoScalingGroup", params: params)
 
-        if let wanted = ELB.strings(inputs, "targetGroupArns") {
+        if let wanted = ListAttribute.strings(inputs, "targetGroupArns") {
             let actual = Set(ELB.members(group, "TargetGroupARNs").map(\.text))
             let attach = Set(wanted).subtracting(actual).sorted(), detach = actual.subtracting(wanted).sorted()
             if !detach.isEmpty {
@@ -179,7 +179,7 @@ struct AutoScalingGroupResource: AWSResource {
         for (key, parameter) in [("minSize", "MinSize"), ("maxSize", "MaxSize"), ("desiredCapacity", "DesiredCapacity")] {
             if let value = InputChecks.int(inputs, key) { params.set(parameter, value) }
         }
-        if let subnets = ELB.strings(inputs, "subnets") { params["VPCZoneIdentifier"] = subnets.joined(separator: ",") }
+        if let subnets = ListAttribute.strings(inputs, "subnets") { params["VPCZoneIdentifier"] = subnets.joined(separator: ",") }
         params["LaunchTemplate.LaunchTemplateId"] = inputs.string("launchTemplateId")
         params["LaunchTemplate.Version"] = inputs.string("launchTemplateVersion") ?? "$Default"
     }

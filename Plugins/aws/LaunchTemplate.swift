@@ -80,7 +80,7 @@ struct LaunchTemplateResource: AWSResource {
         }
         for (key, value) in try await defaultData(id, context) { outputs[key] = value }
         if let written = recorded?["securityGroupIds"], let actual = outputs["securityGroupIds"]?.listValue?.compactMap(\.stringValue) {
-            outputs["securityGroupIds"] = ELB.sameSet(written, actual)
+            outputs["securityGroupIds"] = ListAttribute.output(written, actual)
         }
         StrataTags.output(StrataTags.userTags(EC2.tags(template)), recorded: recorded, into: &outputs)
         return outputs
@@ -92,7 +92,7 @@ struct LaunchTemplateResource: AWSResource {
         let differs = Self.dataKeys.contains { key in
             let wanted = inputs[key], actual = current[key]
             if key == "securityGroupIds" {
-                return Set(ELB.strings(inputs, key) ?? []) != Set(actual?.listValue?.compactMap(\.stringValue) ?? [])
+                return Set(ListAttribute.strings(inputs, key) ?? []) != Set(actual?.listValue?.compactMap(\.stringValue) ?? [])
             }
             return (wanted ?? .null) != (actual ?? .null)
         }
@@ -141,7 +141,7 @@ struct LaunchTemplateResource: AWSResource {
     private func encodeData(_ inputs: Inputs, into params: inout QueryParameters) {
         params["LaunchTemplateData.ImageId"] = inputs.string("imageId")
         params["LaunchTemplateData.InstanceType"] = inputs.string("instanceType")
-        params.list("LaunchTemplateData.SecurityGroupId", ELB.strings(inputs, "securityGroupIds") ?? [])
+        params.list("LaunchTemplateData.SecurityGroupId", ListAttribute.strings(inputs, "securityGroupIds") ?? [])
         if let data = inputs.string("userData") { params["LaunchTemplateData.UserData"] = Data(data.utf8).base64EncodedString() }
     }
 

@@ -65,7 +65,7 @@ struct ListenerRuleResource: AWSResource {
         let conditions = Self.conditions(rule)
         for (key, _, _) in Self.conditionFields {
             let values = conditions[key] ?? []
-            if !values.isEmpty || recorded?[key] != nil { outputs[key] = ELB.sameSet(recorded?[key], values) }
+            if !values.isEmpty || recorded?[key] != nil { outputs[key] = ListAttribute.output(recorded?[key], values) }
         }
         let tags = try await ELB.tags([id], client: context.client)[id] ?? [:]
         StrataTags.output(StrataTags.userTags(tags), recorded: recorded, into: &outputs)
@@ -85,7 +85,7 @@ struct ListenerRuleResource: AWSResource {
         }
         let actual = Self.conditions(rule)
         let conditionsDiffer = Self.conditionFields.contains { key, _, _ in
-            Set(ELB.strings(inputs, key) ?? []) != Set(actual[key] ?? [])
+            Set(ListAttribute.strings(inputs, key) ?? []) != Set(actual[key] ?? [])
         }
         let wanted = try action(inputs)
         let actionDiffers = ELB.members(rule, "Actions").first.map(LoadBalancerAction.init(xml:))?.normalized != wanted.normalized
@@ -145,7 +145,7 @@ struct ListenerRuleResource: AWSResource {
     private func encodeConditions(_ inputs: Inputs, into params: inout QueryParameters) {
         var n = 0
         for (key, field, config) in Self.conditionFields {
-            guard let values = ELB.strings(inputs, key), !values.isEmpty else { continue }
+            guard let values = ListAttribute.strings(inputs, key), !values.isEmpty else { continue }
             n += 1
             params["Conditions.member.\(n).Field"] = field
             params.list("Conditions.member.\(n).\(config).Values.member", values)

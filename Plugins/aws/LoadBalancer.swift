@@ -40,8 +40,8 @@ struct LoadBalancerResource: AWSResource {
         params["Name"] = name
         params["Type"] = "application"
         params["Scheme"] = inputs.bool("internal") == true ? "internal" : "internet-facing"
-        params.list("Subnets.member", ELB.strings(inputs, "subnets") ?? [])
-        if let groups = ELB.strings(inputs, "securityGroups"), !groups.isEmpty { params.list("SecurityGroups.member", groups) }
+        params.list("Subnets.member", ListAttribute.strings(inputs, "subnets") ?? [])
+        if let groups = ListAttribute.strings(inputs, "securityGroups"), !groups.isEmpty { params.list("SecurityGroups.member", groups) }
         params.tagList("Tags.member", tags)
         context.progress.report("creating load balancer \(name)")
         let made = try await ELB.call("CreateLoadBalancer", params, list: "LoadBalancers", client: context.client)
@@ -73,8 +73,8 @@ struct LoadBalancerResource: AWSResource {
         // Without the stack's spelling (import), in zone order: the order stacks usually write.
         let zones = ELB.members(lb, "AvailabilityZones").sorted { ($0.string("ZoneName") ?? "") < ($1.string("ZoneName") ?? "") }
         let subnets = zones.compactMap { $0.string("SubnetId") }
-        outputs["subnets"] = ELB.sameSet(recorded?["subnets"], subnets, sorted: false)
-        outputs["securityGroups"] = ELB.sameSet(recorded?["securityGroups"], ELB.members(lb, "SecurityGroups").map(\.text))
+        outputs["subnets"] = ListAttribute.output(recorded?["subnets"], subnets, sorted: false)
+        outputs["securityGroups"] = ListAttribute.output(recorded?["securityGroups"], ELB.members(lb, "SecurityGroups").map(\.text))
         let tags = try await ELB.tags([id], client: context.client)[id] ?? [:]
         StrataTags.output(StrataTags.userTags(tags), recorded: recorded, into: &outputs)
         return outputs
@@ -85,14 +85,14 @@ struct LoadBalancerResource: AWSResource {
             throw PluginError(.notFound, "load balancer \(id) does not exist", providerCode: "LoadBalancerNotFound")
         }
         let subnets = Set(ELB.members(lb, "AvailabilityZones").compactMap { $0.string("SubnetId") })
-        if let wanted = ELB.strings(inputs, "subnets"), Set(wanted) != subnets {
+        if let wanted = ListAttribute.strings(inputs, "subnets"), Set(wanted) != subnets {
             var params: QueryParameters = ["LoadBalancerArn": id]
             params.list("Subnets.member", wanted)
             context.progress.report("setting the subnets of \(id)")
             _ = try await context.client.query(service: .elbv2, action: "SetSubnets", params: params)
         }
         let groups = Set(ELB.members(lb, "SecurityGroups").map(\.text))
-        if let wanted = ELB.strings(inputs, "securityGroups"), Set(wanted) != groups {
+        if let wanted = ListAttribute.strings(inputs, "securityGroups"), Set(wanted) != groups {
             var params: QueryParameters = ["LoadBalancerArn": id]
             params.list("SecurityGroups.member", wanted)
             context.progress.report("setting the security groups of \(id)")

@@ -41,7 +41,7 @@ struct VPCEndpointResource: EC2ListedResource {
         params["VpcId"] = vpc
         params["ServiceName"] = service
         params["VpcEndpointType"] = "Gateway"
-        params.list("RouteTableId", ELB.strings(inputs, "routeTableIds") ?? [])
+        params.list("RouteTableId", ListAttribute.strings(inputs, "routeTableIds") ?? [])
         params["ClientToken"] = String(Digest.sha256Hex(Array("strata:\(token)".utf8)).prefix(64))
         params.tagSpecification(resourceType: "vpc-endpoint", tags: tags)
         context.progress.report("creating VPC endpoint for \(service) in \(vpc)")
@@ -71,7 +71,7 @@ struct VPCEndpointResource: EC2ListedResource {
             "vpcId": endpoint.string("vpcId").map(Value.string) ?? .null,
             "serviceName": endpoint.string("serviceName").map(Value.string) ?? .null,
             "vpcEndpointType": .string(endpoint.string("vpcEndpointType") ?? "Gateway"),
-            "routeTableIds": ELB.sameSet(recorded?["routeTableIds"], endpoint.items("routeTableIdSet").map(\.text)),
+            "routeTableIds": ListAttribute.output(recorded?["routeTableIds"], endpoint.items("routeTableIdSet").map(\.text)),
             "prefixListId": endpoint.string("destinationPrefixListId").map(Value.string) ?? .null,
             "state": .string(state),
             "arn": EC2.arn(context, owner: owner, resource: "vpc-endpoint/\(id)"),
@@ -84,7 +84,7 @@ struct VPCEndpointResource: EC2ListedResource {
         guard let endpoint = try await describe(id, context) else {
             throw PluginError(.notFound, "VPC endpoint \(id) does not exist", providerCode: "InvalidVpcEndpointId.NotFound")
         }
-        if let wanted = ELB.strings(inputs, "routeTableIds") {
+        if let wanted = ListAttribute.strings(inputs, "routeTableIds") {
             let actual = Set(endpoint.items("routeTableIdSet").map(\.text))
             let add = Set(wanted).subtracting(actual).sorted(), remove = actual.subtracting(wanted).sorted()
             if !add.isEmpty || !remove.isEmpty {
