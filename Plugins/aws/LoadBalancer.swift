@@ -44,7 +44,15 @@ struct LoadBalancerResource: AWSResource {
         if let groups = ListAttribute.strings(inputs, "securityGroups"), !groups.isEmpty { params.list("SecurityGroups.member", groups) }
         params.tagList("Tags.member", tags)
         context.progress.report("creating load balancer \(name)")
-        let made = try await ELB.call("CreateLoadBalancer", params, list: "LoadBalancers", client: context.client)
+        let made: [XMLTree]
+        do {
+            made = try await ELB.call("CreateLoadBalancer", params, list: "LoadBalancers", client: context.client)
+        } catch let error as AWSError where error.code == "DuplicateLoadBalancerName" {
+            throw PluginError(
+                .conflict,
+                "a load balancer named \(name) already exists with other settings and was not made by this stack (names are unique in a region); choose another name, or adopt it with import",
+                providerCode: error.code)
+        }
         guard let arn = made.first?.string("LoadBalancerArn") else {
             throw PluginError(.fatal, "CreateLoadBalancer answered without a LoadBalancerArn")
         }

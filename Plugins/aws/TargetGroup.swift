@@ -55,7 +55,15 @@ struct TargetGroupResource: AWSResource {
         params["HealthCheckPath"] = inputs.string("healthCheckPath")
         params.tagList("Tags.member", tags)
         context.progress.report("creating target group \(name)")
-        let made = try await ELB.call("CreateTargetGroup", params, list: "TargetGroups", client: context.client)
+        let made: [XMLTree]
+        do {
+            made = try await ELB.call("CreateTargetGroup", params, list: "TargetGroups", client: context.client)
+        } catch let error as AWSError where error.code == "DuplicateTargetGroupName" {
+            throw PluginError(
+                .conflict,
+                "a target group named \(name) already exists with other settings (names are unique in a region); a replacement made before the old one goes needs a new name",
+                providerCode: error.code)
+        }
         guard let arn = made.first?.string("TargetGroupArn") else {
             throw PluginError(.fatal, "CreateTargetGroup answered without a TargetGroupArn")
         }
