@@ -80,6 +80,13 @@ actor PostgresConnections {
         return try await Self.connect(url, id: id, logger: logger)
     }
 
+    /// A connection must be closed before it goes (PostgresNIO asserts it): a backend dropped
+    /// without `close()` hands its idle connections to a task that closes them.
+    deinit {
+        let connections = idle
+        if !connections.isEmpty { Task { for connection in connections { try? await connection.close() } } }
+    }
+
     func close() async {
         closed = true
         let connections = idle

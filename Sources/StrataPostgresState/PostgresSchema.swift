@@ -158,8 +158,10 @@ enum PostgresSchema {
             if current > latestVersion { throw newer(url, current) }
             for migration in migrations where migration.version > current {
                 try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL search_path TO \(schema)"), logger: logger)
-                // The simple-query protocol runs a migration's several statements in one go.
-                _ = try await connection.simpleQuery(migration.sql).get()
+                for statement in migration.sql.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+                where !statement.isEmpty {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
                 try await connection.query(
                     PostgresQuery(unsafeSQL: "INSERT INTO \(schema).strata_schema_version (version, summary) VALUES ($1, $2)",
                                   binds: binds(migration.version, migration.summary)), logger: logger)

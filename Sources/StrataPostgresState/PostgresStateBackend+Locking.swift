@@ -265,6 +265,11 @@ actor HeldLocks {
         if let connection = connections.removeValue(forKey: key) { Task { try? await connection.close() } }
     }
 
+    deinit {
+        let all = Array(connections.values)
+        if !all.isEmpty { Task { for connection in all { try? await connection.close() } } }
+    }
+
     func closeAll() async {
         let all = connections.values
         connections = [:]
