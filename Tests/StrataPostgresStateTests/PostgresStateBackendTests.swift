@@ -9,6 +9,8 @@ import Testing
 /// What only the PostgreSQL backend has: its schema and migrations, locks that die with their
 /// holder's connection, connection errors, the shared key.
 @Suite struct PostgresStateBackendTests {
+    init() {}
+
     func backend(_ store: Store, cipher: SecretCipher? = testCipher) throws -> PostgresStateBackend {
         try #require(try store.open(cipher: cipher) as? PostgresStateBackend)
     }
@@ -133,6 +135,35 @@ import Testing
         try server.psql("DROP SCHEMA opener_test CASCADE")
     }
 
+    @Test func aUnixSocketURLWorks() async throws {
+        let server = try PostgresServer.shared()
+        let url = try PostgresStateURL("postgres://postgres@/postgres?host=\(server.socketDirectory)&schema=socket_test")
+        #expect(url.host == nil)
+        let backend = PostgresStateBackend(url: PostgresStateURL(replacingPort: url, with: server.port), cipher: testCipher)
+        try await backend.write(demo, .outputs([:]))
+        #expect(try await backend.load(demo).serial == 1)
+        try await backend.close()
+        try server.psql("DROP SCHEMA socket_test CASCADE")
+    }
+
+    /// Many writes, one at a time, as an apply makes them: what one costs on a local server.
+    @Test func writeCost() async throws {
+        try await withStore(.postgres) { store in
+            let backend = try backend(store)
+            let count = 500
+            let clock = ContinuousClock()
+            let elapsed = try await clock.measure {
+                for n in 0..<count {
+                    try await backend.write(demo, .put(resource("test_resource.r\(n)", id: "id-\(n)"), intentToken: nil, action: "create"))
+                }
+            }
+            var loadedCount = 0
+            let loaded = try await clock.measure { loadedCount = try await backend.load(demo).resources.count }
+            #expect(loadedCount == count)
+            print("PostgresStateBackend: \(count) writes in \(elapsed), \(Int(PostgresStateBackend.seconds(elapsed) / Double(count) * 1e6)) µs per write; load of \(count) resources \(loaded)")
+        }
+    }
+
     @Test func anUnreachableServerIsExplainedWithThePasswordHidden() async throws {
         let port = try PostgresServer.freePort()
         let url = try PostgresStateURL("postgres://alice:s3cret@127.0.0.1:\(port)/fleet?schema=ops&connect_timeout=2")
@@ -155,5 +186,13 @@ import Testing
         } catch let error as StateError {
             #expect(error.description.contains("nosuchdb") && error.description.contains("createdb"))
         }
+    }
+}
+
+extension PostgresStateURL {
+    /// The URL with another port (the test server's socket is named after its port).
+    init(replacingPort url: PostgresStateURL, with port: Int) {
+        self = url
+        self.port = port
     }
 }
