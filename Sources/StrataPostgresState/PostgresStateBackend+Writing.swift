@@ -9,6 +9,10 @@ extension PostgresStateBackend {
     @discardableResult
     public func write(_ key: InstanceKey, _ change: StateChange) async throws -> Int {
         let encoded = try encode(change)
+        if case .put = encoded {
+            // The hot path (every create and update): one statement, atomic on its own.
+            return try await run("writing \(key)") { c in try await self.put(c, key, encoded) }
+        }
         return try await transaction("writing \(key)") { c in
             let serial = try await self.bumpSerial(c, key)
             let (action, address) = try await self.apply(c, key, encoded)
@@ -50,6 +54,40 @@ extension PostgresStateBackend {
             return .outputs(
                 try Self.encodeJSON(try outputs.mapValues { ManifestOutput(value: try cipher?.seal($0.value) ?? $0.value, secret: $0.secret) }))
         }
+    }
+
+    /// Records a resource, clears its intent, bumps the serial and logs it, in one statement
+    /// (data-modifying CTEs all run, in one snapshot; the serial bump locks the instance row).
+    private func put(_ c: PostgresConnection, _ key: InstanceKey, _ change: EncodedChange) async throws -> Int {
+        guard case .put(let address, let deposed, let provider, let id, let inputs, let outputs, let deps, let triggers, let token, let action) = change
+        else { throw StateError.storage("internal: not a put") }
+        let row = try await c.query(
+            """
+            WITH bump AS (
+                INSERT INTO \(unescaped: table("instances")) (stack, instance, serial, lineage)
+                VALUES (\(key.stack), \(key.instance), 1, \(UUID().uuidString))
+                ON CONFLICT (stack, instance) DO UPDATE SET serial = \(unescaped: table("instances")).serial + 1
+                RETURNING serial
+            ), stored AS (
+                INSERT INTO \(unescaped: table("resources"))
+                (stack, instance, address, deposed, provider, id, inputs_json, outputs_json, deps_json, triggers_json)
+                VALUES (\(key.stack), \(key.instance), \(address), \(deposed), \(provider), \(id), \(inputs), \(outputs), \(deps), \(triggers))
+                ON CONFLICT (stack, instance, address, deposed) DO UPDATE SET provider = EXCLUDED.provider, id = EXCLUDED.id,
+                    inputs_json = EXCLUDED.inputs_json, outputs_json = EXCLUDED.outputs_json, deps_json = EXCLUDED.deps_json,
+                    triggers_json = EXCLUDED.triggers_json
+                RETURNING 1
+            ), cleared AS (
+                DELETE FROM \(unescaped: table("intents")) WHERE token = \(token) RETURNING 1
+            ), logged AS (
+                INSERT INTO \(unescaped: table("history")) (stack, instance, serial, time, action, address)
+                SELECT \(key.stack), \(key.instance), serial, \(Date()), \(action), \(address) FROM bump
+                RETURNING 1
+            )
+            SELECT serial FROM bump
+            """, logger: logger
+        ).collect().first
+        guard let serial = try row?.decode(Int.self) else { throw StateError.storage("instance \(key) vanished during a write; try again") }
+        return serial
     }
 
     /// Adds one to the serial (creating the instance on its first write) and returns it.

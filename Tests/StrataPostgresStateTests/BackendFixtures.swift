@@ -27,6 +27,8 @@ func resource(_ address: String, id: String = "id-1", deps: [String] = [], depos
 enum BackendKind: String, CaseIterable, Sendable, CustomStringConvertible {
     case sqlite, postgres
     var description: String { rawValue }
+    /// SQLite, and PostgreSQL where its server binaries are installed (scripts/setup).
+    static var available: [BackendKind] { PostgresServer.isAvailable ? allCases : [.sqlite] }
 }
 
 /// One empty place to keep state (a SQLite file in a temporary folder, or a schema of its own

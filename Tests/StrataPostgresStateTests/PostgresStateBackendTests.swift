@@ -8,7 +8,8 @@ import Testing
 
 /// What only the PostgreSQL backend has: its schema and migrations, locks that die with their
 /// holder's connection, connection errors, the shared key.
-@Suite struct PostgresStateBackendTests {
+@Suite(.enabled(if: PostgresServer.isAvailable, "needs Debian's postgresql package (scripts/setup)"))
+struct PostgresStateBackendTests {
     init() {}
 
     func backend(_ store: Store, cipher: SecretCipher? = testCipher) throws -> PostgresStateBackend {

@@ -5,7 +5,7 @@ import Testing
 
 /// What every `StateBackend` must do, run against SQLite and PostgreSQL alike.
 @Suite struct StateBackendConformanceTests {
-    @Test(arguments: BackendKind.allCases)
+    @Test(arguments: BackendKind.available)
     func emptyStateHasSerialZeroAndStableLineage(_ kind: BackendKind) async throws {
         try await withStore(kind) { store in
             let backend = try store.open()
@@ -25,7 +25,7 @@ import Testing
         }
     }
 
-    @Test(arguments: BackendKind.allCases)
+    @Test(arguments: BackendKind.available)
     func writeLoadRoundTripWithMarkersAndSealedSecrets(_ kind: BackendKind) async throws {
         try await withStore(kind) { store in
             let backend = try store.open()
@@ -64,7 +64,7 @@ import Testing
         }
     }
 
-    @Test(arguments: BackendKind.allCases)
+    @Test(arguments: BackendKind.available)
     func historyRecordsEveryWrite(_ kind: BackendKind) async throws {
         try await withStore(kind) { store in
             let backend = try store.open()
@@ -84,7 +84,7 @@ import Testing
         }
     }
 
-    @Test(arguments: BackendKind.allCases)
+    @Test(arguments: BackendKind.available)
     func moveDeposeAndRemove(_ kind: BackendKind) async throws {
         try await withStore(kind) { store in
             let backend = try store.open()
@@ -119,7 +119,7 @@ import Testing
         }
     }
 
-    @Test(arguments: BackendKind.allCases)
+    @Test(arguments: BackendKind.available)
     func intentsJournalClearAndPutClears(_ kind: BackendKind) async throws {
         try await withStore(kind) { store in
             let backend = try store.open()
@@ -146,7 +146,7 @@ import Testing
         }
     }
 
-    @Test(arguments: BackendKind.allCases)
+    @Test(arguments: BackendKind.available)
     func concurrentWritersLoseNothing(_ kind: BackendKind) async throws {
         try await withStore(kind) { store in
             let one = try store.open(), two = try store.open()
@@ -174,7 +174,7 @@ import Testing
         }
     }
 
-    @Test(arguments: BackendKind.allCases)
+    @Test(arguments: BackendKind.available)
     func sweepsAndOrigins(_ kind: BackendKind) async throws {
         try await withStore(kind) { store in
             func sweep(_ status: String, at seconds: Double) -> SweepRecord {
@@ -208,7 +208,7 @@ import Testing
 
     // MARK: Locks
 
-    @Test(arguments: BackendKind.allCases)
+    @Test(arguments: BackendKind.available)
     func secondHolderTimesOutNamingTheHolder(_ kind: BackendKind) async throws {
         try await withStore(kind) { store in
             let one = try store.open(), two = try store.open()
@@ -238,7 +238,7 @@ import Testing
         }
     }
 
-    @Test(arguments: BackendKind.allCases)
+    @Test(arguments: BackendKind.available)
     func waiterGetsTheLockWhenReleased(_ kind: BackendKind) async throws {
         try await withStore(kind) { store in
             let one = try store.open(), two = try store.open()
@@ -251,7 +251,7 @@ import Testing
         }
     }
 
-    @Test(arguments: BackendKind.allCases)
+    @Test(arguments: BackendKind.available)
     func expiredLeaseIsTakenOverAndTheOldHolderLearnsIt(_ kind: BackendKind) async throws {
         try await withStore(kind) { store in
             let one = try store.open(), two = try store.open()
@@ -269,7 +269,7 @@ import Testing
         }
     }
 
-    @Test(arguments: BackendKind.allCases)
+    @Test(arguments: BackendKind.available)
     func renewExtendsTheLease(_ kind: BackendKind) async throws {
         try await withStore(kind) { store in
             let one = try store.open(), two = try store.open()
@@ -281,7 +281,7 @@ import Testing
         }
     }
 
-    @Test(arguments: BackendKind.allCases)
+    @Test(arguments: BackendKind.available)
     func forceUnlockRemovesAnyHolder(_ kind: BackendKind) async throws {
         try await withStore(kind) { store in
             let one = try store.open(), two = try store.open()
@@ -295,7 +295,7 @@ import Testing
         }
     }
 
-    @Test(arguments: BackendKind.allCases)
+    @Test(arguments: BackendKind.available)
     func concurrentLockersOnlyOneWins(_ kind: BackendKind) async throws {
         try await withStore(kind) { store in
             let backends = try (0..<6).map { _ in try store.open() }
