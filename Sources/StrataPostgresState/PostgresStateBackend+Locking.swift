@@ -94,12 +94,11 @@ extension PostgresStateBackend {
             }
             // Someone alive holds it. If their lease ran out, end their session and take over.
             let holder = try await readLock(key)
+            // (Refused without the right to signal it: then it is waited for like a live one.)
             if let holder, holder.expired, let pid = holder.advisoryPID {
                 _ = try? await run("taking over the expired lock of \(key)") { c in
                     try await c.query("SELECT pg_terminate_backend(\(pid))", logger: self.logger).collect().count
                 }
-                try await Task.sleep(for: .milliseconds(20))
-                continue
             }
             let now = ContinuousClock.now
             if now >= deadline {

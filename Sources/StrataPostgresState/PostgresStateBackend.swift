@@ -100,7 +100,12 @@ public final class PostgresStateBackend: StateBackend {
                 try await c.query("COMMIT", logger: self.logger)
                 return result
             } catch {
-                _ = try? await c.query("ROLLBACK", logger: self.logger)
+                do {
+                    try await c.query("ROLLBACK", logger: self.logger)
+                } catch {
+                    // Never hand a connection stuck in a failed transaction back to the pool.
+                    try? await c.close()
+                }
                 throw error
             }
         }
