@@ -71,8 +71,12 @@ public final class PostgresServer: @unchecked Sendable {
         guard let binaries = findBinaries() else {
             throw Failure(message: "no PostgreSQL server binaries in /usr/lib/postgresql/*/bin: apt-get install postgresql (scripts/setup does)")
         }
+        stopLeftovers(binaries)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("strata-pg-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // Which test process owns it: a server whose owner died without stopping it (a crash,
+        // SIGKILL) is stopped by the next start.
+        try String(getpid()).write(to: directory.appendingPathComponent("owner.pid"), atomically: true, encoding: .utf8)
         let runAs: String? = getuid() == 0 ? "postgres" : nil
         if let runAs {
             guard let user = getpwnam(runAs) else {
@@ -95,6 +99,21 @@ public final class PostgresServer: @unchecked Sendable {
             throw error
         }
         return server
+    }
+
+    /// Stops and removes the servers of test processes that are gone.
+    static func stopLeftovers(_ binaries: URL) {
+        let temporary = FileManager.default.temporaryDirectory
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? []
+        for name in names where name.hasPrefix("strata-pg-") {
+            let directory = temporary.appendingPathComponent(name)
+            guard let text = try? String(contentsOf: directory.appendingPathComponent("owner.pid"), encoding: .utf8),
+                let owner = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), owner > 0,
+                kill(owner, 0) != 0, errno == ESRCH
+            else { continue }
+            let server = PostgresServer(port: 0, directory: directory, binaries: binaries, runAs: getuid() == 0 ? "postgres" : nil)
+            server.stop()
+        }
     }
 
     private init(port: Int, directory: URL, binaries: URL, runAs: String?) {
