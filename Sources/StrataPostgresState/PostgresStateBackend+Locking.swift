@@ -65,13 +65,10 @@ extension PostgresStateBackend {
         let namespace = lockNamespace
         let seconds = Self.seconds(lease)
         // Re-entrant for this backend object: renew the lease and take the new operation.
+        // If its connection died meanwhile, the lock went with it: take it anew below.
         if let mine = await held.connection(key) {
-            do {
-                if let info = try await upsertLock(mine, key, operation: operation, leaseSeconds: seconds) { return info }
-            } catch {
-                await held.drop(key)
-                throw StateError.lockLost(key)
-            }
+            if let info = try? await upsertLock(mine, key, operation: operation, leaseSeconds: seconds) { return info }
+            await held.drop(key)
         }
         var attempt: PostgresConnection? = nil
         defer { if let attempt { Task { try? await attempt.close() } } }

@@ -71,7 +71,7 @@ struct PostgresStateTests {
         let schema = "e2e_lock_\(UUID().uuidString.prefix(8).lowercased())"
         let (cli, server, url) = try cli(schema)
         defer { cli.remove(); _ = try? server.psql("DROP SCHEMA IF EXISTS \(schema) CASCADE") }
-        let stack = try cli.writeStack("Slow", ["main.swift": layeredStack(width: 3, layers: 4, latencyMs: 1500)])
+        let stack = try cli.writeStack("Slow", ["main.swift": layeredStack(width: 3, layers: 4, latencyMs: 2500)])
         #expect(try cli.run(["validate", stack]).status == 0)  // compile once, before the clock matters
 
         let holder = try cli.start(["apply", stack, "--state", url, "--auto-approve"])
@@ -87,6 +87,7 @@ struct PostgresStateTests {
         let second = try cli.run(["apply", stack, "--state", url, "--auto-approve", "--lock-timeout", "0.5"])
         #expect(second.status != 0, "\(second.output)")
         #expect(second.stderr.contains("is locked: apply by"), "\(second.output)")
+        #expect(holder.isRunning, "the first apply still ran while the second was refused")
 
         // The holder is killed: its session ends with it, so the lock is free at once, although
         // its row (with a lease of a minute) is still there.
