@@ -428,7 +428,7 @@ public struct Planner: Sendable {
                         return (state.address, nil)
                     }
                     guard response.exists else { return (state.address, nil) }
-                    return (state.address, Planner.markSecrets(response.outputs, schema: handle.schema.resources[state.type]))
+                    return (state.address, Executor.secretsKept(Planner.markSecrets(response.outputs, schema: handle.schema.resources[state.type]), inputs: state.inputs))
                 }
                 return true
             }
@@ -480,8 +480,10 @@ public struct Planner: Sendable {
         var problems: [Diagnostic] = []
         for (i, response) in results {
             if let seconds = response.estimatedSeconds { steps[i].estimatedSeconds = seconds }
+            // The plugin saw the secrets in the clear and may quote them.
+            let redaction = Redaction(steps[i].desired?.inputs ?? [:])
             for problem in response.problems {
-                problems.append(Diagnostic(.error, problem.message, address: steps[i].address.description, location: steps[i].desired?.location))
+                problems.append(Diagnostic(.error, redaction.redact(problem.message), address: steps[i].address.description, location: steps[i].desired?.location))
             }
         }
         if !problems.isEmpty { throw PlanError.validation(problems.sorted { ($0.address ?? "") < ($1.address ?? "") }) }
