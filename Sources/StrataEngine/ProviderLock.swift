@@ -193,7 +193,7 @@ public final class PluginPins: Sendable {
         }
         let actual: String
         do {
-            actual = try PluginDigests.sha256(of: executable)
+            actual = try Timings.measure("plugin \(name): sha256") { try PluginDigests.sha256(of: executable) }
         } catch {
             throw ProviderLockError.cannotHash(provider: name, path: executable.path, detail: "\(error)")
         }
