@@ -107,6 +107,10 @@ import Testing
         try run(["drift", stack, "--webhook", "http://127.0.0.1:\(port)/hook", "--webhook-when", "always"] + first, expect: 2)
         try run(["plan", stack, "--json"] + first)
         try run(["plan", stack] + first, expect: nil)
+        try run(["drift", "history", stack])
+        let sweeps = try run(["drift", "history", stack, "--json"])
+        #expect(sweeps.stdout.contains("test_resource.api"), "\(sweeps.output)")
+        try run(["drift", "history", stack, "--show", "1"], expect: nil)
 
         // A failing apply that was changing a secret, and a secret the plugin quotes in a problem.
         let second = ["--var", "token=\(updated)", "--var", "fail=update"]
