@@ -158,7 +158,7 @@ public struct Engine: Sendable {
         for intent in intents {
             let handle = try await registry.provider(intent.provider)
             let response = try await Retry.run(handle) {
-                try await handle.client.call(.recover, RecoverRequest(type: intent.address.type, token: intent.token, inputs: intent.inputs.mapValues(\.revealed)), as: RecoverResponse.self, timeout: 120)
+                try await handle.client.call(.recover, RecoverRequest(type: intent.address.type, token: intent.token, inputs: handle.client.reveal(intent.inputs)), as: RecoverResponse.self, timeout: 120)
             }
             if response.found, let id = response.id {
                 let occupied = snapshot.resources.contains { $0.address == intent.address && !$0.deposed && $0.id != id }

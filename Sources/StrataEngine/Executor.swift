@@ -142,7 +142,7 @@ public struct Executor: Sendable {
                 try await backend.write(plan.key, .depose(step.address))
             }
             let token = randomHex(bytes: 16)
-            let plain = inputs.mapValues(\.revealed)
+            let plain = handle.client.reveal(inputs)
             try await backend.journal(plan.key, Intent(token: token, address: step.address, provider: step.provider, inputs: inputs))
             let tags = ["strata:stack": plan.key.stack, "strata:instance": plan.key.instance, "strata:address": step.address.description, "strata:token": token]
             let response = try await Retry.run(handle) {
@@ -169,9 +169,9 @@ public struct Executor: Sendable {
                 // What was unknown at plan time turned out unchanged: nothing to do.
                 return (.unchanged, prior.outputs)
             }
-            let plain = inputs.mapValues(\.revealed)
+            let plain = handle.client.reveal(inputs)
             let response = try await Retry.run(handle) {
-                try await handle.client.call(.update, UpdateRequest(type: step.type, id: prior.id, priorInputs: prior.inputs.mapValues(\.revealed), priorOutputs: prior.outputs.mapValues(\.revealed), inputs: plain), as: UpdateResponse.self, timeout: timeout)
+                try await handle.client.call(.update, UpdateRequest(type: step.type, id: prior.id, priorInputs: handle.client.reveal(prior.inputs), priorOutputs: handle.client.reveal(prior.outputs), inputs: plain), as: UpdateResponse.self, timeout: timeout)
             }
             let outputs = Executor.secretsKept(Planner.markSecrets(response.outputs, schema: schema), inputs: inputs)
             var state = ResourceState(address: step.address, provider: step.provider, id: prior.id, inputs: inputs, outputs: outputs, dependencies: desired.dependencies)
@@ -184,7 +184,7 @@ public struct Executor: Sendable {
             let deposed = op.deposedCopy
             do {
                 try await Retry.run(handle) {
-                    _ = try await handle.client.call(.delete, DeleteRequest(type: step.type, id: prior.id, inputs: prior.inputs.mapValues(\.revealed), outputs: prior.outputs.mapValues(\.revealed)), as: EmptyResponse.self, timeout: timeout)
+                    _ = try await handle.client.call(.delete, DeleteRequest(type: step.type, id: prior.id, inputs: handle.client.reveal(prior.inputs), outputs: handle.client.reveal(prior.outputs)), as: EmptyResponse.self, timeout: timeout)
                 }
             } catch let error as PluginCallError where error.kind == .notFound {
                 // Already gone: what we wanted.

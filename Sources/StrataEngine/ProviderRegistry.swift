@@ -165,7 +165,7 @@ public actor ProviderRegistry {
         }
         if let config = configurations[key] {
             do {
-                _ = try await client.call(.configure, ConfigureRequest(config: config.mapValues(\.revealed)), as: EmptyResponse.self, timeout: 60)
+                _ = try await client.call(.configure, ConfigureRequest(config: client.reveal(config)), as: EmptyResponse.self, timeout: 60)
             } catch let error as PluginCallError where error.kind == .unsupported {
                 if !config.isEmpty { throw ProviderError.startFailed(key, "it takes no configuration, and the stack gives it some") }
             } catch {

@@ -20,6 +20,12 @@ public struct Redaction: Sendable {
 
     public init(_ values: [String: Value]...) { self.init(values) }
 
+    /// Hides these texts (the shortest ones are ignored, as for values).
+    public init(texts: some Sequence<String>) {
+        secrets = Set(texts.filter { $0.count >= Executor.shortestSecretLookedFor })
+            .sorted { $0.count != $1.count ? $0.count > $1.count : $0 < $1 }
+    }
+
     public var isEmpty: Bool { secrets.isEmpty }
 
     /// `text` with every secret replaced by `(secret)`.

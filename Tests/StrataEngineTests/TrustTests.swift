@@ -51,6 +51,16 @@ import Testing
         #expect(Redaction(["a": .string("plain")]).isEmpty)
     }
 
+    @Test func whatAPluginSaysBackHidesTheSecretsItWasSent() async throws {
+        let client = try PluginClient(name: "x", executable: URL(fileURLWithPath: "/bin/true"), environment: [:],
+                                      workingDirectory: FileManager.default.temporaryDirectory)
+        #expect(client.redact("nothing sent yet: hunter22") == "nothing sent yet: hunter22")
+        let plain = client.reveal(["password": .secret(.string("hunter22")), "name": .string("db")])
+        #expect(plain == ["password": .string("hunter22"), "name": .string("db")])
+        #expect(client.redact("cannot set password hunter22 on db") == "cannot set password (secret) on db")
+        await client.shutdown()
+    }
+
     @Test func anOutputHoldingASecretInputIsMarkedSecret() {
         let inputs: [String: Value] = ["value": .template([.string("postgres://app:"), .secret(.string("pw-123456")), .string("@db")]),
                                        "short": .secret(.string("ab"))]
