@@ -21,8 +21,8 @@ public struct DriftTarget: Sendable, Hashable {
 ///   reported like any other; the instance then backs off: after n failures in a row it waits
 ///   min(period × (2ⁿ⁻¹ − 1), max(period, 5 min)) beyond its next tick.
 /// - Listing the targets failing (the backend is down) is reported and backed off the same way.
-/// - Cancellation (SIGTERM, SIGINT) stops the ticks; sweeps in flight end (a remediation that
-///   started finishes: it runs apart from cancellation) before `run` returns.
+/// - Cancellation (SIGTERM, SIGINT) stops the ticks; sweeps in flight run to their end, apart
+///   from the cancellation, and are delivered before `run` returns.
 public struct DriftDaemon: Sendable {
     public let schedule: Schedule
     public let jitter: Duration
@@ -133,8 +133,11 @@ public struct DriftDaemon: Sendable {
                                 return
                             }
                         }
-                        let report = await sweep(target)
-                        await deliver(report)
+                        // A sweep that started finishes whole (its own task, apart from the
+                        // daemon's cancellation): SIGTERM never turns it into an error report.
+                        let sweep = self.sweep, deliver = self.deliver
+                        let report = await Task { await sweep(target) }.value
+                        await Task { await deliver(report) }.value
                         let (failures, until) = await gate.leave(target.key, failed: report.status == .error, period: period)
                         if let until {
                             log("drift daemon: \(target.key): \(failures) failed sweeps in a row; backing off until \(DriftReport.timestamp(until))")
