@@ -1,0 +1,170 @@
+import Foundation
+import Testing
+
+/// The five reference deployments (`Stacks/Lin`, `InteliFeed`, `ComplyFlow`, `AIWriter`,
+/// `Production`) through the built `strata` against moto_server, as a user runs them: validate,
+/// plan, apply, a second plan with nothing to do, a change of environment that plans exactly
+/// what the stack's README says it changes, and a destroy after which the `aws` CLI finds
+/// nothing of the stack in any region it used. One moto_server per stack.
+@Suite(.serialized) struct SeedStacksTests {
+    /// One reference stack and how to exercise it.
+    struct Seed {
+        /// The folder under `Stacks/`.
+        var folder: String
+        /// The variables of the first apply (e.g. `env=staging`).
+        var vars: [String]
+        /// The variables after the environment changes (e.g. `env=production`).
+        var changed: [String]
+        /// `strata plan --json` of the change: "create …", "update …", sorted.
+        var expectedChange: [String]
+        /// The regions it puts resources in.
+        var regions: [String] = ["us-east-1"]
+        /// What to look for after the destroy (see `SeedStacksTests.checks`).
+        var kinds: Set<Kind>
+    }
+
+    enum Kind: Hashable { case network, nat, loadBalancing, database, cache, secrets, kms, buckets, cdn, dns, iam }
+
+    /// Runs `seed`'s whole life on a moto_server of its own.
+    static func lifecycle(_ seed: Seed) throws {
+        let server = try MotoServer.start(try #require(AWSProviderTests.moto))
+        defer { server.stop() }
+        let cli = try AWSTestCLI(endpoint: server.endpoint)
+        defer { cli.strata.remove() }
+        let stack = StrataCLI.packageRoot.appendingPathComponent("Stacks/\(seed.folder)").path
+        func strata(_ arguments: [String]) throws -> StrataCLI.Result { try cli.strata.run(arguments, environment: cli.env) }
+
+        // 1. Validate: it compiles and agrees with the provider schemas.
+        let validate = try strata(["validate", stack] + seed.vars)
+        #expect(validate.status == 0, "\(validate.output)")
+        let count = try #require(resourceCount(validate.stdout), "\(validate.output)")
+        #expect(count > 0)
+
+        // 2. Plan: every resource is created.
+        let plan = try strata(["plan", stack, "--json"] + seed.vars)
+        #expect(plan.status == 0, "\(plan.output)")
+        let planned = seedActions(plan.stdout)
+        #expect(planned.count == count && planned.allSatisfy { $0.hasPrefix("create ") }, "\(planned)")
+
+        // 3. Apply, then a plan with nothing to do.
+        let apply = try strata(["apply", stack, "--auto-approve"] + seed.vars)
+        #expect(apply.status == 0, "\(apply.output)")
+        #expect(apply.stdout.contains("Apply complete: \(count) created, 0 updated, 0 destroyed"), "\(apply.output)")
+        let quiet = try strata(["plan", stack, "--detailed-exitcode"] + seed.vars)
+        #expect(quiet.status == 0, "a plan right after apply shows no changes: \(quiet.output)")
+
+        // 4. The environment changes: exactly these steps, applied, then nothing to do.
+        let change = try strata(["plan", stack, "--json"] + seed.changed)
+        #expect(change.status == 0, "\(change.output)")
+        #expect(seedActions(change.stdout) == seed.expectedChange.sorted(), "\(seedActions(change.stdout))")
+        let applyChange = try strata(["apply", stack, "--auto-approve"] + seed.changed)
+        #expect(applyChange.status == 0, "\(applyChange.output)")
+        let settled = try strata(["plan", stack, "--detailed-exitcode"] + seed.changed)
+        #expect(settled.status == 0, "after the change is applied nothing is left to do: \(settled.output)")
+
+        // 5. Destroy. moto_server cannot delete an ElastiCache subnet group (no
+        // DeleteCacheSubnetGroup): those are forgotten first, and not looked for afterwards.
+        let listed = try strata(["state", "list", stack])
+        for address in listed.stdout.split(separator: "\n").map(String.init) where address.contains("aws_elasticache_subnet_group.") {
+            #expect(try strata(["state", "rm", stack, address]).status == 0)
+        }
+        let destroy = try strata(["destroy", stack, "--auto-approve"] + seed.changed)
+        #expect(destroy.status == 0, "\(destroy.output)")
+        let left = try strata(["state", "list", stack])
+        #expect(left.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "the state is empty: \(left.output)")
+        let leftovers = try Self.leftovers(cli, endpoint: server.endpoint, regions: seed.regions, kinds: seed.kinds)
+        #expect(leftovers.isEmpty, "the aws CLI still finds: \(leftovers)")
+    }
+
+    /// An aws CLI listing whose `--query` answers the ids of what is left beyond moto's defaults.
+    struct Check {
+        var kind: Kind
+        var arguments: [String]
+        var global = false
+    }
+
+    static func checks(endpoint: String) -> [Check] {
+        [
+            Check(kind: .network, arguments: ["ec2", "describe-vpcs", "--query", "Vpcs[?IsDefault==`false`].VpcId"]),
+            Check(kind: .network, arguments: ["ec2", "describe-subnets", "--query", "Subnets[?DefaultForAz==`false`].SubnetId"]),
+            Check(kind: .network, arguments: ["ec2", "describe-security-groups", "--query", "SecurityGroups[?GroupName!='default'].GroupId"]),
+            Check(kind: .network, arguments: ["ec2", "describe-internet-gateways", "--filters", "Name=tag-key,Values=strata:stack",
+                                              "--query", "InternetGateways[].InternetGatewayId"]),
+            Check(kind: .network, arguments: ["ec2", "describe-route-tables", "--filters", "Name=tag-key,Values=strata:stack",
+                                              "--query", "RouteTables[].RouteTableId"]),
+            Check(kind: .nat, arguments: ["ec2", "describe-nat-gateways", "--query", "NatGateways[?State!='deleted'].NatGatewayId"]),
+            Check(kind: .nat, arguments: ["ec2", "describe-addresses", "--query", "Addresses[].AllocationId"]),
+            Check(kind: .loadBalancing, arguments: ["elbv2", "describe-load-balancers", "--query", "LoadBalancers[].LoadBalancerArn"]),
+            Check(kind: .loadBalancing, arguments: ["elbv2", "describe-target-groups", "--query", "TargetGroups[].TargetGroupArn"]),
+            Check(kind: .loadBalancing, arguments: ["autoscaling", "describe-auto-scaling-groups", "--query", "AutoScalingGroups[].AutoScalingGroupName"]),
+            Check(kind: .loadBalancing, arguments: ["ec2", "describe-launch-templates", "--query", "LaunchTemplates[].LaunchTemplateName"]),
+            // aws-cli v1 sends `aws rds` to rds.amazonaws.com whatever AWS_ENDPOINT_URL says.
+            Check(kind: .database, arguments: ["rds", "--endpoint-url", endpoint, "describe-db-instances", "--query", "DBInstances[].DBInstanceIdentifier"]),
+            Check(kind: .database, arguments: ["rds", "--endpoint-url", endpoint, "describe-db-subnet-groups",
+                                               "--query", "DBSubnetGroups[?DBSubnetGroupName!='default'].DBSubnetGroupName"]),
+            Check(kind: .database, arguments: ["rds", "--endpoint-url", endpoint, "describe-db-parameter-groups",
+                                               "--query", "DBParameterGroups[?!starts_with(DBParameterGroupName, 'default.')].DBParameterGroupName"]),
+            // A deleted replication group stays `deleting` on moto_server.
+            Check(kind: .cache, arguments: ["elasticache", "describe-replication-groups",
+                                            "--query", "ReplicationGroups[?Status!='deleting'].ReplicationGroupId"]),
+            Check(kind: .secrets, arguments: ["secretsmanager", "list-secrets", "--query", "SecretList[].Name"]),
+            Check(kind: .kms, arguments: ["kms", "list-aliases", "--query", "Aliases[?!starts_with(AliasName, 'alias/aws/')].AliasName"]),
+            Check(kind: .buckets, arguments: ["s3api", "list-buckets", "--query", "Buckets[].Name"], global: true),
+            Check(kind: .cdn, arguments: ["cloudfront", "list-distributions", "--query", "DistributionList.Items[].Id"], global: true),
+            Check(kind: .cdn, arguments: ["acm", "list-certificates", "--region", "us-east-1", "--query", "CertificateSummaryList[].CertificateArn"],
+                  global: true),
+            Check(kind: .dns, arguments: ["route53", "list-hosted-zones", "--query", "HostedZones[].Id"], global: true),
+            Check(kind: .iam, arguments: ["iam", "list-instance-profiles", "--query", "InstanceProfiles[].InstanceProfileName"], global: true),
+            Check(kind: .iam, arguments: ["iam", "list-roles", "--query", "Roles[].RoleName"], global: true),
+        ]
+    }
+
+    /// What the aws CLI still finds of these kinds in these regions: `["us-east-1 vpcs: [...]", …]`.
+    static func leftovers(_ cli: AWSTestCLI, endpoint: String, regions: [String], kinds: Set<Kind>) throws -> [String] {
+        var commands: [[String]] = []
+        for check in checks(endpoint: endpoint) where kinds.contains(check.kind) {
+            if check.global { commands.append(check.arguments) } else {
+                for region in regions { commands.append(check.arguments + ["--region", region]) }
+            }
+        }
+        var found: [String] = []
+        for (command, result) in zip(commands, try cli.aws(commands)) {
+            guard result.status == 0 else {
+                found.append("\(command.joined(separator: " ")) failed: \(result.output)")
+                continue
+            }
+            let ids = (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8), options: .fragmentsAllowed)) as? [Any] ?? []
+            if !ids.isEmpty { found.append("\(command.prefix(2).joined(separator: " ")) \(command.last ?? ""): \(ids)") }
+        }
+        return found
+    }
+
+    @Test(.enabled(if: AWSProviderTests.toolsMissing == nil, "needs moto_server and the aws CLI"))
+    func complyFlow() throws {
+        try Self.lifecycle(Seed(
+            folder: "ComplyFlow", vars: ["--var", "env=staging"], changed: ["--var", "env=production"],
+            expectedChange: [
+                // A bigger, multi-AZ primary with longer backups; a read replica; its
+                // parameters; the connection secret, whose host is known again after the update.
+                "update database.aws_db_instance.primary", "create database.aws_db_instance.replica[\"1\"]",
+                "update database.aws_db_parameter_group.parameters", "update database.aws_secretsmanager_secret.credentials",
+            ],
+            kinds: [.network, .database, .secrets, .kms, .buckets, .cdn, .dns]))
+    }
+}
+
+/// "Valid: 27 resources, 4 outputs." → 27
+private func resourceCount(_ validateOutput: String) -> Int? {
+    guard let range = validateOutput.range(of: #"Valid: (\d+) resources"#, options: .regularExpression) else { return nil }
+    return Int(validateOutput[range].split(separator: " ")[1])
+}
+
+/// `strata plan --json` → `["update aws_vpc.main", …]`, sorted, no-ops left out.
+private func seedActions(_ planJSON: String) -> [String] {
+    let object = (try? JSONSerialization.jsonObject(with: Data(planJSON.utf8))) as? [String: Any]
+    let steps = object?["steps"] as? [[String: Any]] ?? []
+    return steps.compactMap { step -> String? in
+        guard let action = step["action"] as? String, action != "noop" else { return nil }
+        return "\(action) \(step["address"] ?? "")"
+    }.sorted()
+}
