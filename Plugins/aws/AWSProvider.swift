@@ -18,6 +18,10 @@ struct AWSProvider: Provider {
             DBSubnetGroupResource(), DBParameterGroupResource(), DBInstanceResource(),
             ElastiCacheSubnetGroupResource(), ElastiCacheReplicationGroupResource(),
             KMSKeyResource(), KMSAliasResource(),
+            IAMRoleResource(), IAMPolicyResource(), IAMRolePolicyAttachmentResource(), IAMInstanceProfileResource(),
+            Route53ZoneResource(), Route53RecordResource(),
+            ACMCertificateResource(), CloudFrontDistributionResource(),
+            WAFv2WebACLResource(), WAFv2WebACLAssociationResource(),
         ]
         types = Dictionary(uniqueKeysWithValues: all.map { ($0.type, $0) })
     }
@@ -82,11 +86,7 @@ struct AWSProvider: Provider {
     func delete(_ request: DeleteRequest, progress: ProgressReporter) async throws {
         try await calling {
             let (resource, context) = try prepare(request.type, progress)
-            if let resource = resource as? any DeletesWithInputs {
-                try await resource.delete(id: request.id, inputs: Inputs(request.inputs), in: context)
-            } else {
-                try await resource.delete(id: request.id, in: context)
-            }
+            try await resource.delete(id: request.id, inputs: Inputs(request.inputs), in: context)
         }
     }
 

@@ -18,10 +18,18 @@ protocol AWSResource: Sendable {
     func update(id: String, prior: Inputs, inputs: Inputs, in context: ResourceContext) async throws
     /// Deletes it; gone already is success.
     func delete(id: String, in context: ResourceContext) async throws
+    /// Deletes it, knowing the recorded inputs (flags such as `forceDestroy`); defaults to `delete(id:in:)`.
+    func delete(id: String, inputs: Inputs, in context: ResourceContext) async throws
     /// The id of the resource a create with this token made (its `strata:token` tag), if any.
     func find(token: String, inputs: Inputs, in context: ResourceContext) async throws -> String?
     /// The resources of this type carrying every one of `tags` (drift detection); see Discovery.swift.
     func discover(tags: [String: String], in context: ResourceContext) async throws -> [DiscoveredResource]
+}
+
+extension AWSResource {
+    func delete(id: String, inputs: Inputs, in context: ResourceContext) async throws {
+        try await delete(id: id, in: context)
+    }
 }
 
 /// What every call gets: the client and the progress line of the request.

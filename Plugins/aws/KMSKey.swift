@@ -6,7 +6,7 @@ import StrataPluginKit
 /// UpdateKeyDescription, Enable- and DisableKeyRotation, TagResource, UntagResource /
 /// ScheduleKeyDeletion (a key cannot be deleted at once: it waits `deletionWindowInDays`,
 /// 7 by default, and a key pending deletion reads as gone). Its id is its key id.
-struct KMSKeyResource: DeletesWithInputs {
+struct KMSKeyResource: AWSResource {
     let type = "aws_kms_key"
     static let usages = ["ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT"]
     static let goneStates: Set<String> = ["PendingDeletion", "PendingReplicaDeletion"]

@@ -3,7 +3,8 @@ import StrataAWSKit
 import StrataModel
 import StrataPluginKit
 
-/// `aws_s3_bucket`: CreateBucket / HeadBucket + Get/PutBucketVersioning + Get/Put/DeleteBucketTagging / DeleteBucket.
+/// `aws_s3_bucket`: CreateBucket / HeadBucket + Get/PutBucketVersioning + Get/Put/DeleteBucketTagging / DeleteBucket,
+/// and the settings of `S3BucketSettings` (encryption, lifecycle, CORS, public access block, policy).
 struct S3BucketResource: AWSResource {
     let type = "aws_s3_bucket"
     static let namespace = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -11,20 +12,24 @@ struct S3BucketResource: AWSResource {
     var schema: ResourceSchema {
         ResourceSchema(
             description: "An S3 bucket (general purpose). Destroying it never deletes objects: a bucket that is not empty stops the destroy.",
-            attributes: [
+            attributes: S3BucketSettings.attributes.merging([
                 "bucket": .init(.string, .required, forcesReplacement: true, description: "The globally unique name."),
                 "versioning": .init(.bool, .optionalComputed, description: "Object versioning on (true) or suspended (false)."),
                 "tags": CommonAttributes.tags,
                 "id": CommonAttributes.id,
                 "arn": CommonAttributes.arn,
                 "region": .init(.string, .computed),
-            ],
+                "bucketDomainName": .init(.string, .computed, description: "`BUCKET.s3.amazonaws.com`, for CloudFront origins."),
+            ]) { _, own in own },
             typicalCreateSeconds: 2)
     }
 
     func check(_ inputs: Inputs) -> [CheckProblem] {
-        guard let name = inputs.string("bucket"), let problem = NameRules.bucketNameProblem(name) else { return [] }
-        return [CheckProblem(attribute: "bucket", message: problem)]
+        var problems = S3BucketSettings.problems(inputs)
+        if let name = inputs.string("bucket"), let problem = NameRules.bucketNameProblem(name) {
+            problems.insert(CheckProblem(attribute: "bucket", message: problem), at: 0)
+        }
+        return problems
     }
 
     func create(_ inputs: Inputs, token: String, tags: [String: String], in context: ResourceContext) async throws -> String {
@@ -49,6 +54,7 @@ struct S3BucketResource: AWSResource {
         }
         try await putTags(bucket, tags, context)
         if inputs.bool("versioning") == true { try await putVersioning(bucket, true, context) }
+        try await S3BucketSettings.apply(bucket, inputs: inputs, current: [:], context)
         return bucket
     }
 
@@ -67,8 +73,10 @@ struct S3BucketResource: AWSResource {
             "arn": .string("arn:\(context.partition):s3:::\(id)"),
             "region": .string(region == "EU" ? "eu-west-1" : region),
             "versioning": .bool(versioning.xml?.string("Status") == "Enabled"),
+            "bucketDomainName": .string("\(id).s3.\(context.partition == "aws-cn" ? "\(context.region).amazonaws.com.cn" : "amazonaws.com")"),
         ]
         StrataTags.output(StrataTags.userTags(try await getTags(id, context)), recorded: recorded, into: &outputs)
+        try await S3BucketSettings.read(id, recorded: recorded, context, into: &outputs)
         return outputs
     }
 
@@ -85,6 +93,9 @@ struct S3BucketResource: AWSResource {
             let strata = current.filter { $0.key.hasPrefix(StrataTags.prefix) }
             try await putTags(id, inputs.tags.merging(strata) { _, kept in kept }, context)
         }
+        var settings: [String: Value] = [:]
+        try await S3BucketSettings.read(id, recorded: inputs, context, into: &settings)
+        try await S3BucketSettings.apply(id, inputs: inputs, current: settings, context)
     }
 
     func delete(id: String, in context: ResourceContext) async throws {
