@@ -43,6 +43,25 @@ let keys = APIKeys(prefix: "\(name)/api-keys", services: ["openai", "elevenlabs"
                    descriptions: ["openai": "OpenAI API key (policy analysis)", "elevenlabs": "ElevenLabs API key (voice summaries)"],
                    tags: tags)
 
+// Storage: the two voice buckets are public (audio played in the browser), the documents and
+// the evidence private, versioned and encrypted with the stack's own KMS key.
+let key = AWS.KMSKey("storage", description: Expr("\(name): private documents and evidence"), enableKeyRotation: true, tags: tags)
+AWS.KMSAlias("storage", aliasName: Expr("alias/\(name)-storage"), target: key)
+let storage = Buckets(prefix: name, [
+    .publicRead("voice-summaries", corsOrigins: ["https://\(domain)"]),
+    .publicRead("voice-training", corsOrigins: ["https://\(domain)"]),
+    .private("policy-documents", versioning: true, noncurrentVersionsExpireAfterDays: production ? 365 : 30, corsOrigins: ["https://\(domain)"]),
+    .private("evidence-files", versioning: true, noncurrentVersionsExpireAfterDays: production ? 2555 : 30, corsOrigins: ["https://\(domain)"]),
+], kmsKey: key, tags: tags)
+
+// The Vite/React build on CloudFront, at the domain, with its certificate and DNS.
+let zone = AWS.Route53Zone("zone", domain: Expr(domain), comment: Expr("\(name)"), forceDestroy: true, tags: tags)
+let site = StaticSite(bucketName: "\(name)-web", domain: domain, zone: zone,
+                      priceClass: production ? "PriceClass_All" : "PriceClass_100", tags: tags)
+
+Stack.output("url", Expr<String>("https://\(domain)"))
+Stack.output("cdn", site.distribution.domainName)
+Stack.output("nameServers", zone.nameServers)
 Stack.output("database", database.primary.endpoint)
 Stack.output("databaseSecret", database.credentials.arn)
 Stack.output("openaiSecret", keys["openai"]!.arn)

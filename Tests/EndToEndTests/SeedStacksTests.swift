@@ -148,6 +148,10 @@ import Testing
                 // parameters; the connection secret, whose host is known again after the update.
                 "update database.aws_db_instance.primary", "create database.aws_db_instance.replica[\"1\"]",
                 "update database.aws_db_parameter_group.parameters", "update database.aws_secretsmanager_secret.credentials",
+                // Old versions of documents and evidence are kept longer.
+                "update storage.aws_s3_bucket.bucket[\"evidence-files\"]", "update storage.aws_s3_bucket.bucket[\"policy-documents\"]",
+                // Every edge location (PriceClass_All); the alias follows the distribution.
+                "update site.aws_cloudfront_distribution.cdn", "update site.aws_route53_record.alias[\"complyflow.example.com\"]",
             ],
             kinds: [.network, .database, .secrets, .kms, .buckets, .cdn, .dns]))
     }
