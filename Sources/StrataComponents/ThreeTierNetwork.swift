@@ -130,6 +130,12 @@ public struct ThreeTierNetwork: Component {
             }
     }
 
+    /// The CIDR blocks of the public subnets (where load balancers run).
+    public var publicCidrBlocks: [String] {
+        let base = Self.prefixOctets(cidrBlock) ?? "10.0"
+        return zones.indices.map { "\(base).\($0).0/24" }
+    }
+
     /// The CIDR blocks of the private subnets (where application servers run).
     public var privateCidrBlocks: [String] {
         let base = Self.prefixOctets(cidrBlock) ?? "10.0"
