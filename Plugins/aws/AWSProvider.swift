@@ -22,6 +22,9 @@ struct AWSProvider: Provider {
             Route53ZoneResource(), Route53RecordResource(),
             ACMCertificateResource(), CloudFrontDistributionResource(),
             WAFv2WebACLResource(), WAFv2WebACLAssociationResource(),
+            LoadBalancerResource(), TargetGroupResource(), ListenerResource(), ListenerRuleResource(),
+            ElasticIPResource(), NATGatewayResource(), VPCEndpointResource(),
+            LaunchTemplateResource(), AutoScalingGroupResource(),
         ]
         types = Dictionary(uniqueKeysWithValues: all.map { ($0.type, $0) })
     }

@@ -1,6 +1,7 @@
 import Foundation
 import StrataModel
 import StrataPluginKit
+import StrataPostgresState
 import StrataState
 
 /// The stages of a run, named: load the stack → plan against the state → apply the plan.
@@ -40,11 +41,9 @@ public struct Engine: Sendable {
 
     public init(configuration: Configuration, progress: (@Sendable (String, Int, String) -> Void)? = nil) throws {
         self.configuration = configuration
-        let backend = try StateBackends.open(url: configuration.stateURL, workingDirectory: configuration.workingDirectory)
-        self.backend = backend
-        // The backend already read the key: saved plans use the same one.
-        self.cipher = try (backend as? SQLiteStateBackend)?.cipher
-            ?? StateBackends.cipher(url: configuration.stateURL, workingDirectory: configuration.workingDirectory)
+        // A SQLite file or a postgres:// URL; the key that seals its secrets comes with it,
+        // and saved plans use the same one.
+        (self.backend, self.cipher) = try StateBackendOpener.open(url: configuration.stateURL, workingDirectory: configuration.workingDirectory)
         self.registry = ProviderRegistry(
             searchPath: PluginSearchPath(extra: configuration.pluginDirectories),
             workingDirectory: configuration.workingDirectory, callTimeout: configuration.pluginTimeout, progress: progress)
@@ -195,8 +194,9 @@ public struct Engine: Sendable {
 
     public func shutdown() async {
         await registry.shutdownAll()
-        // Closing the SQLite file folds its write-ahead log back in, so no -wal is left behind.
-        if let sqlite = backend as? SQLiteStateBackend { try? sqlite.close() }
+        // Closing the SQLite file folds its write-ahead log back in, so no -wal is left behind;
+        // a PostgreSQL backend closes its connections.
+        try? await backend.close()
     }
 }
 
