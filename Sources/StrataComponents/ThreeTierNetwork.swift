@@ -40,6 +40,7 @@ public struct ThreeTierNetwork: Component {
     /// One per zone with `.perZone` NAT, else one for every zone.
     public let privateRouteTables: [AWS.RouteTable]
     public let databaseRouteTable: AWS.RouteTable
+    public let natGateways: [AWS.NATGateway]
 
     /// - Parameters:
     ///   - name: the component's name (the first part of every address).
@@ -88,7 +89,7 @@ public struct ThreeTierNetwork: Component {
 
         self.cidrBlock = cidrBlock
         self.zones = zones
-        (vpc, publicSubnets, privateSubnets, databaseSubnets, internetGateway, publicRouteTable, privateRouteTables, databaseRouteTable) =
+        (vpc, publicSubnets, privateSubnets, databaseSubnets, internetGateway, publicRouteTable, privateRouteTables, databaseRouteTable, natGateways) =
             Stack.component(name) {
                 let vpc = place(AWS.VPC("vpc", cidrBlock: Expr(cidrBlock), enableDnsSupport: true, enableDnsHostnames: true,
                                         tags: named("vpc"), file: file, line: line))
@@ -113,9 +114,29 @@ public struct ThreeTierNetwork: Component {
                     place(AWS.RouteTableAssociation(keyed("public", zone), subnet: subnet, routeTable: publicTable, file: file, line: line))
                 }
 
-                // NAT gateways come with the aws-net types.
+                // NAT gateways live in public subnets; each private subnet routes through its own
+                // zone's gateway (.perZone) or the first zone's (.single).
+                var natGateways: [AWS.NATGateway] = []
+                let natZones: [(String, AWS.Subnet)] = switch nat {
+                case .none: []
+                case .single: Array(zip(zones, publicSubnets).prefix(1))
+                case .perZone: Array(zip(zones, publicSubnets))
+                }
+                for (zone, subnet) in natZones {
+                    let address = place(AWS.ElasticIP(keyed("nat", zone), tags: named("nat-\(zone)"), file: file, line: line))
+                    natGateways.append(place(AWS.NATGateway(keyed("nat", zone), subnet: subnet, elasticIP: address, tags: named("nat-\(zone)"),
+                                                            file: file, line: line)))
+                }
                 var privateTables: [AWS.RouteTable] = []
-                privateTables.append(place(AWS.RouteTable("private", vpc: vpc, tags: named("private"), file: file, line: line)))
+                if nat == .perZone {
+                    for (zone, gateway) in zip(zones, natGateways) {
+                        privateTables.append(place(AWS.RouteTable(keyed("private", zone), vpc: vpc, routes: [.toNAT(gateway)],
+                                                                  tags: named("private-\(zone)"), file: file, line: line)))
+                    }
+                } else {
+                    privateTables.append(place(AWS.RouteTable("private", vpc: vpc, routes: natGateways.first.map { [.toNAT($0)] } ?? [],
+                                                              tags: named("private"), file: file, line: line)))
+                }
                 for (index, (zone, subnet)) in zip(zones, privateSubnets).enumerated() {
                     place(AWS.RouteTableAssociation(keyed("private", zone), subnet: subnet,
                                                     routeTable: privateTables[min(index, privateTables.count - 1)], file: file, line: line))
@@ -126,7 +147,7 @@ public struct ThreeTierNetwork: Component {
                 for (zone, subnet) in zip(zones, databaseSubnets) {
                     place(AWS.RouteTableAssociation(keyed("database", zone), subnet: subnet, routeTable: databaseTable, file: file, line: line))
                 }
-                return (vpc, publicSubnets, privateSubnets, databaseSubnets, gateway, publicTable, privateTables, databaseTable)
+                return (vpc, publicSubnets, privateSubnets, databaseSubnets, gateway, publicTable, privateTables, databaseTable, natGateways)
             }
     }
 

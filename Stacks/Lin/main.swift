@@ -14,7 +14,8 @@ let region = Stack.variable("region", default: "us-east-1")
 let name = Stack.variable("name", default: Stack.instance == "default" ? "lin" : "lin-\(Stack.instance)")
 /// The public name of the app; the API is api.<domain>. A Route 53 zone is made for it.
 let domain = Stack.variable("domain", default: "lin.example.com")
-/// The AMI the API servers start from (an image with the Flask app; moto_server knows this one).
+/// The AMI the API servers start from: an image with the Flask app that starts it on boot
+/// (gunicorn on :5000). moto_server knows this one.
 let ami = Stack.variable("ami", default: "ami-1e749f67")
 
 // The certificate CloudFront uses must be in us-east-1, so the stack's region is us-east-1
@@ -57,8 +58,7 @@ let firewall: AWS.WebACL? = development ? nil : AWS.WebACL(
 // Load balancer → Flask API servers 1…N (an autoscaling group across the zones).
 let api = WebService(
     "api", serviceName: "\(name)-api", network: network, imageId: ami, instanceType: size.serverType, port: 5000,
-    healthCheckPath: "/health", minSize: size.minServers, maxSize: size.maxServers, webACL: firewall,
-    userData: "#!/bin/sh\nexec gunicorn --bind 0.0.0.0:5000 'app:create_app()'\n", tags: tags)
+    healthCheckPath: "/health", minSize: size.minServers, maxSize: size.maxServers, webACL: firewall, tags: tags)
 
 // Supabase Database → RDS PostgreSQL (backups, point-in-time recovery, read replicas).
 let database = PostgresCluster(

@@ -23,7 +23,7 @@ import Testing
         var kinds: Set<Kind>
     }
 
-    enum Kind: Hashable { case network, nat, loadBalancing, database, cache, secrets, kms, buckets, cdn, dns, iam }
+    enum Kind: Hashable { case network, nat, loadBalancing, servers, firewall, database, cache, secrets, kms, buckets, cdn, dns, iam }
 
     /// Runs `seed`'s whole life on a moto_server of its own.
     static func lifecycle(_ seed: Seed) throws {
@@ -50,6 +50,14 @@ import Testing
         let apply = try strata(["apply", stack, "--auto-approve"] + seed.vars)
         #expect(apply.status == 0, "\(apply.output)")
         #expect(apply.stdout.contains("Apply complete: \(count) created, 0 updated, 0 destroyed"), "\(apply.output)")
+        // Every region got its network (the aws CLI asks each region).
+        let vpcs = try cli.aws(seed.regions.map {
+            ["ec2", "describe-vpcs", "--region", $0, "--filters", "Name=tag-key,Values=strata:stack", "--query", "Vpcs[].CidrBlock"]
+        })
+        for (region, result) in zip(seed.regions, vpcs) {
+            let found = (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) as? [Any] ?? []
+            #expect(found.count == 1, "one VPC of the stack in \(region): \(result.output)")
+        }
         let quiet = try strata(["plan", stack, "--detailed-exitcode"] + seed.vars)
         #expect(quiet.status == 0, "a plan right after apply shows no changes: \(quiet.output)")
 
@@ -83,21 +91,21 @@ import Testing
         var global = false
     }
 
+    /// Subnets and route tables are not listed: they cannot outlive their VPC.
     static func checks(endpoint: String) -> [Check] {
         [
             Check(kind: .network, arguments: ["ec2", "describe-vpcs", "--query", "Vpcs[?IsDefault==`false`].VpcId"]),
-            Check(kind: .network, arguments: ["ec2", "describe-subnets", "--query", "Subnets[?DefaultForAz==`false`].SubnetId"]),
             Check(kind: .network, arguments: ["ec2", "describe-security-groups", "--query", "SecurityGroups[?GroupName!='default'].GroupId"]),
             Check(kind: .network, arguments: ["ec2", "describe-internet-gateways", "--filters", "Name=tag-key,Values=strata:stack",
                                               "--query", "InternetGateways[].InternetGatewayId"]),
-            Check(kind: .network, arguments: ["ec2", "describe-route-tables", "--filters", "Name=tag-key,Values=strata:stack",
-                                              "--query", "RouteTables[].RouteTableId"]),
             Check(kind: .nat, arguments: ["ec2", "describe-nat-gateways", "--query", "NatGateways[?State!='deleted'].NatGatewayId"]),
             Check(kind: .nat, arguments: ["ec2", "describe-addresses", "--query", "Addresses[].AllocationId"]),
             Check(kind: .loadBalancing, arguments: ["elbv2", "describe-load-balancers", "--query", "LoadBalancers[].LoadBalancerArn"]),
             Check(kind: .loadBalancing, arguments: ["elbv2", "describe-target-groups", "--query", "TargetGroups[].TargetGroupArn"]),
-            Check(kind: .loadBalancing, arguments: ["autoscaling", "describe-auto-scaling-groups", "--query", "AutoScalingGroups[].AutoScalingGroupName"]),
-            Check(kind: .loadBalancing, arguments: ["ec2", "describe-launch-templates", "--query", "LaunchTemplates[].LaunchTemplateName"]),
+            Check(kind: .servers, arguments: ["autoscaling", "describe-auto-scaling-groups", "--query", "AutoScalingGroups[].AutoScalingGroupName"]),
+            Check(kind: .servers, arguments: ["ec2", "describe-launch-templates", "--query", "LaunchTemplates[].LaunchTemplateName"]),
+            Check(kind: .servers, arguments: ["ec2", "describe-instances", "--query", "Reservations[].Instances[?State.Name!='terminated'][].InstanceId"]),
+            Check(kind: .firewall, arguments: ["wafv2", "list-web-acls", "--scope", "REGIONAL", "--query", "WebACLs[].Name"]),
             // aws-cli v1 sends `aws rds` to rds.amazonaws.com whatever AWS_ENDPOINT_URL says.
             Check(kind: .database, arguments: ["rds", "--endpoint-url", endpoint, "describe-db-instances", "--query", "DBInstances[].DBInstanceIdentifier"]),
             Check(kind: .database, arguments: ["rds", "--endpoint-url", endpoint, "describe-db-subnet-groups",
@@ -154,6 +162,111 @@ import Testing
                 "update site.aws_cloudfront_distribution.cdn", "update site.aws_route53_record.alias[\"complyflow.example.com\"]",
             ],
             kinds: [.network, .database, .secrets, .kms, .buckets, .cdn, .dns]))
+    }
+}
+
+extension SeedStacksTests {
+    @Test(.enabled(if: AWSProviderTests.toolsMissing == nil, "needs moto_server and the aws CLI"))
+    func lin() throws {
+        try Self.lifecycle(Seed(
+            folder: "Lin", vars: ["--var", "env=staging"], changed: ["--var", "env=production"],
+            expectedChange: [
+                // Bigger API servers, more of them.
+                "update api.servers.aws_launch_template.servers", "update api.servers.aws_autoscaling_group.servers",
+                // A bigger, multi-AZ primary, a read replica, the connection secret rewritten.
+                "update database.aws_db_instance.primary", "create database.aws_db_instance.replica[\"1\"]",
+                "update database.aws_secretsmanager_secret.credentials",
+                // Every edge location; the alias follows the distribution.
+                "update frontend.aws_cloudfront_distribution.cdn", "update frontend.aws_route53_record.alias[\"lin.example.com\"]",
+            ],
+            kinds: [.network, .nat, .loadBalancing, .servers, .firewall, .database, .secrets, .buckets, .cdn, .dns]))
+    }
+
+    @Test(.enabled(if: AWSProviderTests.toolsMissing == nil, "needs moto_server and the aws CLI"))
+    func inteliFeed() throws {
+        try Self.lifecycle(Seed(
+            folder: "InteliFeed", vars: ["--var", "env=staging"], changed: ["--var", "env=production"],
+            expectedChange: [
+                // A higher request-rate limit for bots.
+                "update aws_wafv2_web_acl.firewall",
+                "update api.servers.aws_launch_template.servers", "update api.servers.aws_autoscaling_group.servers",
+                // A bigger primary, bigger replicas and a second one; longer backups.
+                "update database.aws_db_instance.primary", "update database.aws_db_instance.replica[\"1\"]",
+                "create database.aws_db_instance.replica[\"2\"]", "update database.aws_secretsmanager_secret.credentials",
+                "update web.aws_cloudfront_distribution.cdn",
+                "update web.aws_route53_record.alias[\"*.intelifeed.example.com\"]", "update web.aws_route53_record.alias[\"intelifeed.example.com\"]",
+            ],
+            kinds: [.network, .nat, .loadBalancing, .servers, .firewall, .database, .cache, .secrets, .buckets, .cdn, .dns]))
+    }
+
+    @Test(.enabled(if: AWSProviderTests.toolsMissing == nil, "needs moto_server and the aws CLI"))
+    func aiWriterTeam() throws {
+        try Self.lifecycle(Seed(
+            folder: "AIWriter", vars: ["--var", "topology=team", "--var", "env=staging"],
+            changed: ["--var", "topology=team", "--var", "env=production"],
+            expectedChange: [
+                "update app.servers.aws_launch_template.servers", "update app.servers.aws_autoscaling_group.servers",
+                "update workers.aws_launch_template.servers", "update workers.aws_autoscaling_group.servers",
+                "update database.aws_db_instance.primary", "update database.aws_secretsmanager_secret.credentials",
+            ],
+            kinds: [.network, .nat, .loadBalancing, .servers, .database, .cache, .secrets, .buckets]))
+    }
+
+    @Test(.enabled(if: AWSProviderTests.toolsMissing == nil, "needs moto_server and the aws CLI"))
+    func aiWriterEnterprise() throws {
+        try Self.lifecycle(Seed(
+            folder: "AIWriter", vars: ["--var", "topology=enterprise", "--var", "env=staging"],
+            changed: ["--var", "topology=enterprise", "--var", "env=production"],
+            expectedChange: [
+                "update app.servers.aws_launch_template.servers", "update app.servers.aws_autoscaling_group.servers",
+                "update workers.aws_launch_template.servers", "update workers.aws_autoscaling_group.servers",
+                "update database.aws_db_instance.primary", "update database.aws_db_instance.replica[\"1\"]",
+                "update database.aws_db_instance.replica[\"2\"]", "update database.aws_secretsmanager_secret.credentials",
+                "update cdn.aws_cloudfront_distribution.cdn", "update cdn.aws_route53_record.alias[\"aiwriter.example.com\"]",
+            ],
+            kinds: [.network, .nat, .loadBalancing, .servers, .database, .cache, .secrets, .buckets, .cdn, .dns]))
+    }
+
+    /// The three topologies are one stack: each validates and plans, single smallest.
+    @Test(.enabled(if: AWSProviderTests.toolsMissing == nil, "needs moto_server and the aws CLI"))
+    func aiWriterTopologiesPlan() throws {
+        let server = try MotoServer.start(try #require(AWSProviderTests.moto))
+        defer { server.stop() }
+        let cli = try AWSTestCLI(endpoint: server.endpoint)
+        defer { cli.strata.remove() }
+        let stack = StrataCLI.packageRoot.appendingPathComponent("Stacks/AIWriter").path
+        var counts: [String: Int] = [:]
+        for topology in ["single", "team", "enterprise"] {
+            let plan = try cli.strata.run(["plan", stack, "--json", "--var", "topology=\(topology)"], environment: cli.env)
+            #expect(plan.status == 0, "\(plan.output)")
+            let actions = seedActions(plan.stdout)
+            counts[topology] = actions.count
+            let load = actions.contains { $0.contains("aws_lb.") }, cdn = actions.contains { $0.contains("aws_cloudfront_distribution") }
+            let replicas = actions.filter { $0.contains("aws_db_instance.replica") }.count
+            #expect(load == (topology != "single"), "\(topology): a load balancer only with several servers")
+            #expect(cdn == (topology == "enterprise"), "\(topology): a CDN only for enterprise")
+            #expect(replicas == (topology == "enterprise" ? 2 : 0), "\(topology): \(replicas) replicas")
+        }
+        #expect(counts["single"]! < counts["team"]! && counts["team"]! < counts["enterprise"]!, "\(counts)")
+        let wrong = try cli.strata.run(["validate", stack, "--var", "topology=cluster"], environment: cli.env)
+        #expect(wrong.status != 0 && wrong.output.contains("single, team, enterprise"), "\(wrong.output)")
+    }
+
+    /// Three regions in one run, through three instances of the AWS provider.
+    @Test(.enabled(if: AWSProviderTests.toolsMissing == nil, "needs moto_server and the aws CLI"))
+    func production() throws {
+        var expected: [String] = ["update cdn.aws_cloudfront_distribution.cdn", "update cdn.aws_route53_record.alias[\"app.example.com\"]"]
+        for region in ["us", "eu", "ap"] {
+            expected += [
+                "update \(region).app.servers.aws_launch_template.servers", "update \(region).app.servers.aws_autoscaling_group.servers",
+                "update \(region).database.aws_db_instance.primary", "update \(region).database.aws_secretsmanager_secret.credentials",
+                "create \(region).database.aws_db_instance.replica[\"1\"]", "create \(region).database.aws_db_instance.replica[\"2\"]",
+            ]
+        }
+        try Self.lifecycle(Seed(
+            folder: "Production", vars: ["--var", "env=staging"], changed: ["--var", "env=production"], expectedChange: expected,
+            regions: ["us-east-1", "eu-west-1", "ap-southeast-1"],
+            kinds: [.network, .nat, .loadBalancing, .servers, .firewall, .database, .cache, .secrets, .buckets, .cdn, .dns]))
     }
 }
 
