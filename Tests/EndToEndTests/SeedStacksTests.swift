@@ -270,6 +270,31 @@ extension SeedStacksTests {
     }
 }
 
+extension SeedStacksTests {
+    /// The `graph.mmd` committed beside each stack is what `strata graph --format mermaid`
+    /// draws of it now (production sizes), and every label is well-formed Mermaid: keyed
+    /// addresses' quotes are written `#quot;`, so a label's only quotes are its delimiters.
+    @Test func committedGraphsAreWhatStrataDrawsNow() throws {
+        let cli = try StrataCLI()
+        defer { cli.remove() }
+        let graphs: [(stack: String, file: String, vars: [String])] = [
+            ("Lin", "graph.mmd", []), ("ComplyFlow", "graph.mmd", []), ("InteliFeed", "graph.mmd", []), ("Production", "graph.mmd", []),
+            ("AIWriter", "graph.mmd", ["--var", "topology=team"]), ("AIWriter", "graph-single.mmd", ["--var", "topology=single"]),
+            ("AIWriter", "graph-enterprise.mmd", ["--var", "topology=enterprise"]),
+        ]
+        for graph in graphs {
+            let folder = StrataCLI.packageRoot.appendingPathComponent("Stacks/\(graph.stack)")
+            let drawn = try cli.run(["graph", folder.path, "--format", "mermaid", "--var", "env=production"] + graph.vars)
+            #expect(drawn.status == 0, "\(drawn.output)")
+            let committed = try String(contentsOf: folder.appendingPathComponent(graph.file), encoding: .utf8)
+            #expect(drawn.stdout == committed, "Stacks/\(graph.stack)/\(graph.file) is stale: strata graph Stacks/\(graph.stack) --format mermaid --var env=production \(graph.vars.joined(separator: " ")) > Stacks/\(graph.stack)/\(graph.file)")
+            for line in committed.split(separator: "\n") where line.contains("[\"") {
+                #expect(line.filter { $0 == "\"" }.count == 2, "a label with stray quotes: \(line)")
+            }
+        }
+    }
+}
+
 /// "Valid: 27 resources, 4 outputs." → 27
 private func resourceCount(_ validateOutput: String) -> Int? {
     guard let range = validateOutput.range(of: #"Valid: (\d+) resources"#, options: .regularExpression) else { return nil }
