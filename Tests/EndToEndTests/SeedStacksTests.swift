@@ -21,6 +21,8 @@ import Testing
         var regions: [String] = ["us-east-1"]
         /// What to look for after the destroy (see `SeedStacksTests.checks`).
         var kinds: Set<Kind>
+        /// Checks of the first apply with the aws CLI, before the plan that must be empty.
+        var afterApply: ((AWSTestCLI) throws -> Void)? = nil
     }
 
     enum Kind: Hashable { case network, nat, loadBalancing, servers, firewall, database, cache, secrets, kms, buckets, cdn, dns, iam }
@@ -58,6 +60,7 @@ import Testing
             let found = (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) as? [Any] ?? []
             #expect(found.count == 1, "one VPC of the stack in \(region): \(result.output)")
         }
+        try seed.afterApply?(cli)
         let quiet = try strata(["plan", stack, "--detailed-exitcode"] + seed.vars)
         #expect(quiet.status == 0, "a plan right after apply shows no changes: \(quiet.output)")
 
@@ -161,7 +164,29 @@ import Testing
                 // Every edge location (PriceClass_All); the alias follows the distribution.
                 "update site.aws_cloudfront_distribution.cdn", "update site.aws_route53_record.alias[\"complyflow.example.com\"]",
             ],
-            kinds: [.network, .database, .secrets, .kms, .buckets, .cdn, .dns]))
+            kinds: [.network, .database, .secrets, .kms, .buckets, .cdn, .dns],
+            afterApply: { cli in
+                let checks = try cli.aws([
+                    ["s3api", "get-bucket-policy", "--bucket", "complyflow-voice-summaries"],
+                    ["s3api", "get-public-access-block", "--bucket", "complyflow-evidence-files"],
+                    ["s3api", "get-bucket-encryption", "--bucket", "complyflow-evidence-files"],
+                    ["s3api", "get-bucket-versioning", "--bucket", "complyflow-evidence-files"],
+                    ["secretsmanager", "put-secret-value", "--secret-id", "complyflow/api-keys/openai", "--secret-string", "sk-by-hand"],
+                ])
+                // The public bucket: anyone may read objects.
+                let policy = try #require(jsonPath(try awsJSON(checks[0]), "Policy") as? String)
+                #expect(policy.contains("s3:GetObject") && policy.contains("\"Principal\":\"*\""), "\(policy)")
+                // The private one: no public access, encrypted with the stack's KMS key, versioned.
+                let block = try awsJSON(checks[1])
+                for flag in ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"] {
+                    #expect(jsonPath(block, "PublicAccessBlockConfiguration", flag) as? Bool == true, "\(flag): \(checks[1].output)")
+                }
+                #expect(jsonPath(try awsJSON(checks[2]), "ServerSideEncryptionConfiguration", "Rules", 0,
+                                 "ApplyServerSideEncryptionByDefault", "SSEAlgorithm") as? String == "aws:kms", "\(checks[2].output)")
+                #expect(jsonPath(try awsJSON(checks[3]), "Status") as? String == "Enabled")
+                // An API key put in by hand (the plan after this must stay empty).
+                #expect(checks[4].status == 0, "\(checks[4].output)")
+            }))
     }
 }
 
