@@ -204,7 +204,25 @@ extension SeedStacksTests {
                 // Every edge location; the alias follows the distribution.
                 "update frontend.aws_cloudfront_distribution.cdn", "update frontend.aws_route53_record.alias[\"lin.example.com\"]",
             ],
-            kinds: [.network, .nat, .loadBalancing, .servers, .firewall, .database, .secrets, .buckets, .cdn, .dns]))
+            kinds: [.network, .nat, .loadBalancing, .servers, .firewall, .database, .secrets, .buckets, .cdn, .dns],
+            afterApply: { cli in
+                // Staging: the load balancer, two API servers in the private subnets registered
+                // with its target group, a NAT gateway per zone, the WAF on the load balancer.
+                let first = try cli.aws([
+                    ["elbv2", "describe-load-balancers", "--names", "lin-api"],
+                    ["autoscaling", "describe-auto-scaling-groups", "--auto-scaling-group-names", "lin-api-servers"],
+                    ["ec2", "describe-nat-gateways", "--filter", "Name=state,Values=available", "--query", "NatGateways[].SubnetId"],
+                ])
+                let balancer = try #require(jsonPath(try awsJSON(first[0]), "LoadBalancers", 0, "LoadBalancerArn") as? String, "\(first[0].output)")
+                #expect(jsonPath(try awsJSON(first[0]), "LoadBalancers", 0, "Scheme") as? String == "internet-facing")
+                let group = try awsJSON(first[1])
+                #expect(jsonPath(group, "AutoScalingGroups", 0, "MinSize") as? Int == 2, "\(first[1].output)")
+                #expect((jsonPath(group, "AutoScalingGroups", 0, "TargetGroupARNs") as? [Any])?.count == 1, "\(first[1].output)")
+                #expect((jsonPath(group, "AutoScalingGroups", 0, "Instances") as? [Any])?.count == 2, "\(first[1].output)")
+                #expect((try awsJSON(first[2]) as? [Any])?.count == 3, "a NAT gateway per zone: \(first[2].output)")
+                let acl = try cli.aws([["wafv2", "get-web-acl-for-resource", "--resource-arn", balancer]])
+                #expect(jsonPath(try awsJSON(acl[0]), "WebACL", "Name") as? String == "lin-api", "\(acl[0].output)")
+            }))
     }
 
     @Test(.enabled(if: AWSProviderTests.toolsMissing == nil, "needs moto_server and the aws CLI"))
