@@ -13,7 +13,7 @@ let package = Package(
         // a dynamic library whose modules sit in the build folder next to the CLI.
         .library(
             name: "StrataDSL", type: .dynamic,
-            targets: ["StrataModel", "Strata", "StrataRandom", "StrataTestProvider", "StrataAWS"]),
+            targets: ["StrataModel", "Strata", "StrataRandom", "StrataTestProvider", "StrataAWS", "StrataComponents"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -29,6 +29,8 @@ let package = Package(
         .target(name: "StrataRandom", dependencies: ["Strata"]),
         .target(name: "StrataTestProvider", dependencies: ["Strata"]),
         .target(name: "StrataAWS", dependencies: ["Strata"]),
+        // Reusable groups of AWS resources (a three-tier network, a PostgreSQL cluster, …).
+        .target(name: "StrataComponents", dependencies: ["Strata", "StrataAWS", "StrataRandom"], exclude: ["README.md"]),
         .target(name: "StrataPluginKit", dependencies: ["StrataModel"]),
         .target(
             name: "StrataState",

@@ -18,7 +18,9 @@ enum GraphRenderer {
                 let members = byComponent[component] ?? []
                 if !component.isEmpty { out += "  subgraph \(component.replacingOccurrences(of: ".", with: "_"))[\"\(component)\"]\n" }
                 for resource in members {
-                    out += "  \(ids[resource.address]!)[\"\(resource.type).\(resource.address.name)\"]\n"
+                    // A resource of another provider instance (another region) says which.
+                    let instance = resource.options.provider.map { " (\(resource.address.provider).\($0))" } ?? ""
+                    out += "  \(ids[resource.address]!)[\"\(mermaidText("\(resource.type).\(resource.address.name)\(instance)"))\"]\n"
                 }
                 if !component.isEmpty { out += "  end\n" }
             }
@@ -29,12 +31,23 @@ enum GraphRenderer {
             }
         case .dot:
             out += "digraph strata {\n  rankdir=LR;\n  node [shape=box];\n"
-            for resource in manifest.resources { out += "  \"\(resource.address)\";\n" }
+            for resource in manifest.resources { out += "  \(dotID(resource.address.description));\n" }
             for resource in manifest.resources {
-                for dep in resource.dependencies { out += "  \"\(resource.address)\" -> \"\(dep)\";\n" }
+                for dep in resource.dependencies { out += "  \(dotID(resource.address.description)) -> \(dotID(dep.description));\n" }
             }
             out += "}\n"
         }
         return out
+    }
+
+    /// A label inside Mermaid's `["…"]`: keyed addresses (`subnet["us-east-1a"]`) hold quotes,
+    /// which Mermaid reads as the label's end unless written as `#quot;`.
+    static func mermaidText(_ text: String) -> String {
+        text.replacingOccurrences(of: "\"", with: "#quot;")
+    }
+
+    /// A quoted Graphviz id, its quotes and backslashes escaped.
+    static func dotID(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 }
