@@ -485,6 +485,8 @@ extension Engine {
         if !problems.isEmpty {
             return .failure(key, started: started, message: "the stack has errors (run `strata validate`): " + problems.map(\.description).joined(separator: "; "))
         }
+        // Plugins the stack configures (a URL, a region) read with that configuration.
+        await registry.configure(manifest.providers)
         guard options.action != .none else {
             do {
                 let snapshot = try await backend.load(key)
