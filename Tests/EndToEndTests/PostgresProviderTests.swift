@@ -159,6 +159,18 @@ struct PostgresProviderTests {
         #expect(drifted.contains { $0["kind"] as? String == "deleted" && $0["address"] as? String == "postgresql_role.reader" }, "\(drift.stdout)")
         #expect(!drifted.contains { $0["kind"] as? String == "unmanaged" }, "\(drift.stdout)")
 
+        // A schema the state forgot is found by the tags in its comment (unmanaged), and
+        // imported back by its id.
+        let schemaID = "\(second).\"data \"\"v1\"\".x\""
+        #expect(try cli.run(["state", "rm", stack, "postgresql_schema.data"] + v3).status == 0)
+        let unmanaged = try cli.run(["drift", stack, "--json"] + v3)
+        let swept = try #require(try JSONSerialization.jsonObject(with: Data(unmanaged.stdout.utf8)) as? [String: Any], "\(unmanaged.output)")
+        #expect(((swept["resources"] as? [[String: Any]]) ?? []).contains {
+            $0["kind"] as? String == "unmanaged" && $0["address"] as? String == "postgresql_schema.data" && $0["id"] as? String == schemaID
+        }, "\(unmanaged.stdout)")
+        let imported = try cli.run(["import", stack, "postgresql_schema.data", schemaID] + v3)
+        #expect(imported.status == 0, "\(imported.output)")
+
         // 5. Destroy leaves nothing behind.
         let destroy = try cli.run(["destroy", stack, "--auto-approve"] + v3)
         #expect(destroy.status == 0, "\(destroy.output)")
