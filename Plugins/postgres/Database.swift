@@ -23,7 +23,7 @@ struct DatabaseResource: PostgresResource {
     }
 
     func check(_ inputs: Inputs) -> [CheckProblem] {
-        var problems = InputCheck.identifier(inputs, "name") + InputCheck.identifier(inputs, "owner", role: true)
+        var problems = InputCheck.identifier(inputs, "name") + InputCheck.identifier(inputs, "owner")
             + InputCheck.identifier(inputs, "template") + InputCheck.connectionLimit(inputs, "connectionLimit")
         if inputs.isKnown("encoding"), let encoding = inputs.string("encoding"),
             encoding.isEmpty || !encoding.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") })
@@ -63,7 +63,7 @@ struct DatabaseResource: PostgresResource {
         let (name, owner, encoding, limit) = try row.decode((String, String, String, Int32).self)
         var outputs: [String: Value] = [
             "id": .string(name), "name": .string(name),
-            "owner": .string(Recorded.spelling(owner, recorded?.string("owner"))),
+            "owner": .string(owner),  // role names are case-sensitive: as it is
             "encoding": .string(Recorded.spelling(encoding, recorded?.string("encoding"))),
         ]
         outputs["connectionLimit"] = Recorded.defaulted(.number(Double(limit)), default: .number(-1), recorded: recorded, "connectionLimit")

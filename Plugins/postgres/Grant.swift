@@ -44,11 +44,7 @@ struct GrantResource: PostgresResource {
 
     func check(_ inputs: Inputs) -> [CheckProblem] {
         var problems = InputCheck.identifier(inputs, "database") + InputCheck.identifier(inputs, "schema")
-        if inputs.isKnown("role"), let role = inputs.string("role"), role.uppercased() != "PUBLIC",
-            let problem = SQL.problem(roleName: role, what: "role")
-        {
-            problems.append(CheckProblem(attribute: "role", message: problem))
-        }
+        problems += InputCheck.identifier(inputs, "role")
         guard inputs.isKnown("objectType"), let objectType = inputs.string("objectType") else { return problems }
         guard let allowed = Self.privileges[objectType] else {
             return problems + [CheckProblem(attribute: "objectType", message: "objectType must be database, schema, table or sequence, not '\(objectType)'")]
@@ -186,7 +182,7 @@ struct GrantResource: PostgresResource {
             actual = declared
         }
         var outputs: [String: Value] = [
-            "id": .string(id), "database": .string(target.database), "role": .string(Recorded.spelling(target.role, recorded?.string("role"))),
+            "id": .string(id), "database": .string(target.database), "role": .string(target.role),
             "objectType": .string(target.objectType), "privileges": .list(actual.map { .string($0) }),
         ]
         if let schema = target.schema { outputs["schema"] = .string(schema) }

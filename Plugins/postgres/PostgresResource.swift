@@ -77,7 +77,8 @@ struct Inputs: Sendable {
 
 /// Checks shared by the types.
 enum InputCheck {
-    /// `key`, if set and known, is a valid identifier.
+    /// `key`, if set and known, is a valid identifier; with `role`, one a new role may have.
+    /// (Roles only referred to, such as an owner, may be PostgreSQL's own: pg_database_owner.)
     static func identifier(_ inputs: Inputs, _ key: String, role: Bool = false) -> [CheckProblem] {
         guard inputs.isKnown(key), let value = inputs[key] else { return [] }
         guard let name = value.stringValue else { return [] }  // the kind check says it
@@ -85,7 +86,8 @@ enum InputCheck {
         return problem.map { [CheckProblem(attribute: key, message: $0)] } ?? []
     }
 
-    /// `key`, if set and known, is a list of valid role names.
+    /// `key`, if set and known, is a list of valid role names (PostgreSQL's own, such as
+    /// pg_read_all_data, included).
     static func roleList(_ inputs: Inputs, _ key: String) -> [CheckProblem] {
         guard inputs.isKnown(key), let items = inputs[key]?.revealed.listValue else { return [] }
         var problems: [CheckProblem] = []
@@ -94,7 +96,7 @@ enum InputCheck {
                 problems.append(CheckProblem(attribute: key, message: "\(key) must list role names (strings), not a \(item.typeName)"))
                 continue
             }
-            if let problem = SQL.problem(roleName: name, what: "\(key) entry") { problems.append(CheckProblem(attribute: key, message: problem)) }
+            if let problem = SQL.problem(identifier: name, what: "\(key) entry") { problems.append(CheckProblem(attribute: key, message: problem)) }
         }
         return problems
     }

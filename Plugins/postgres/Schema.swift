@@ -23,7 +23,7 @@ struct SchemaResource: PostgresResource {
     }
 
     func check(_ inputs: Inputs) -> [CheckProblem] {
-        var problems = InputCheck.identifier(inputs, "database") + InputCheck.identifier(inputs, "name") + InputCheck.identifier(inputs, "owner", role: true)
+        var problems = InputCheck.identifier(inputs, "database") + InputCheck.identifier(inputs, "name") + InputCheck.identifier(inputs, "owner")
         if inputs.isKnown("name"), let name = inputs.string("name"), name.lowercased().hasPrefix("pg_") {
             problems.append(CheckProblem(attribute: "name", message: "schema names starting with 'pg_' are reserved by PostgreSQL"))
         }
@@ -67,7 +67,7 @@ struct SchemaResource: PostgresResource {
         let (actual, owner) = try row.decode((String, String).self)
         var outputs: [String: Value] = [
             "id": .string(id), "database": .string(database), "name": .string(actual),
-            "owner": .string(Recorded.spelling(owner, recorded?.string("owner"))),
+            "owner": .string(owner),  // role names are case-sensitive: as it is
         ]
         if let cascade = recorded?.bool("dropCascade") { outputs["dropCascade"] = .bool(cascade) }
         return outputs
