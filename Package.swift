@@ -9,11 +9,12 @@ let package = Package(
         .executable(name: "strata-provider-random", targets: ["strata-provider-random"]),
         .executable(name: "strata-provider-test", targets: ["strata-provider-test"]),
         .executable(name: "strata-provider-aws", targets: ["strata-provider-aws"]),
+        .executable(name: "strata-provider-postgresql", targets: ["strata-provider-postgresql"]),
         // The DSL that stack programs link against, as SwiftPM's PackageDescription is:
         // a dynamic library whose modules sit in the build folder next to the CLI.
         .library(
             name: "StrataDSL", type: .dynamic,
-            targets: ["StrataModel", "Strata", "StrataRandom", "StrataTestProvider", "StrataAWS", "StrataComponents"]),
+            targets: ["StrataModel", "Strata", "StrataRandom", "StrataTestProvider", "StrataAWS", "StrataComponents", "StrataPostgres"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -31,6 +32,7 @@ let package = Package(
         .target(name: "StrataAWS", dependencies: ["Strata"]),
         // Reusable groups of AWS resources (a three-tier network, a PostgreSQL cluster, …).
         .target(name: "StrataComponents", dependencies: ["Strata", "StrataAWS", "StrataRandom"], exclude: ["README.md"]),
+        .target(name: "StrataPostgres", dependencies: ["Strata"]),
         .target(name: "StrataPluginKit", dependencies: ["StrataModel"]),
         .target(
             name: "StrataState",
@@ -65,6 +67,10 @@ let package = Package(
         .target(name: "StrataAWSKit", dependencies: ["StrataModel", "StrataPluginKit", "CStrataCrypto"]),
         .executableTarget(
             name: "strata-provider-aws", dependencies: ["StrataPluginKit", "StrataAWSKit"], path: "Plugins/aws"),
+        // PostgreSQL: databases, roles, schemas, grants and extensions on a server.
+        .executableTarget(
+            name: "strata-provider-postgresql",
+            dependencies: ["StrataPluginKit", "CStrataCrypto", .product(name: "PostgresNIO", package: "postgres-nio")], path: "Plugins/postgres"),
         .testTarget(name: "StrataModelTests", dependencies: ["StrataModel"]),
         .testTarget(name: "StrataStateTests", dependencies: ["StrataState"]),
         .testTarget(name: "StrataEngineTests", dependencies: ["StrataEngine"]),

@@ -85,11 +85,11 @@ struct ApplyRun {
         // Recovery starts plugins before the stack is loaded: the lock applies to it too.
         try engine.requireProviderLock(ofStack: directory)
         return try await engine.withLock(key, operation: destroy ? "destroy" : "apply") {
-            let adopted = try await engine.recover(key)
+            let manifest = try await engine.loadForCommand(directory, displayPath: target, style: style)
+            let adopted = try await engine.recover(key, configuring: manifest.providers)
             if !adopted.isEmpty {
                 print(style.yellow("Recovered \(adopted.count) resource(s) created by an interrupted run: ") + adopted.map(\.description).joined(separator: ", "))
             }
-            let manifest = try await engine.loadForCommand(directory, displayPath: target, style: style)
             let plan = try await engine.plan(manifest, directory: directory, options: planOptions.options(destroy: destroy))
             print(PlanRenderer(style: style).render(plan), terminator: "")
             guard plan.changeCount > 0 else {

@@ -403,19 +403,26 @@ public struct DriftDetector: Sendable {
                 group.addTask {
                     var found: [(String, String, [DiscoveredResource])] = []
                     var problems: [DriftProblem] = []
-                    for type in handle.schema.resources.keys.sorted() {
+                    // A provider may list some of its types and not others (untaggable ones).
+                    var unsupported: [String] = []
+                    let types = handle.schema.resources.keys.sorted()
+                    for type in types {
                         do {
                             let response = try await Retry.run(handle) {
                                 try await handle.client.call(.discover, DiscoverRequest(type: type, tags: tags), as: DiscoverResponse.self, timeout: timeout)
                             }
                             found.append((name, type, response.resources))
                         } catch let error as PluginCallError where error.kind == .unsupported {
-                            return ([], [], ["provider \(name) cannot list resources by tags (no `discover`): unmanaged \(name) resources were not looked for"])
+                            unsupported.append(type)
                         } catch {
                             problems.append(DriftProblem(address: nil, provider: name, message: "looking for unmanaged \(type) resources: \(Executor.message(error))"))
                         }
                     }
-                    return (found, problems, [])
+                    if unsupported.count == types.count {
+                        return ([], [], ["provider \(name) cannot list resources by tags (no `discover`): unmanaged \(name) resources were not looked for"])
+                    }
+                    let notes = unsupported.isEmpty ? [] : ["provider \(name) cannot list \(unsupported.joined(separator: ", ")) resources by tags: unmanaged ones were not looked for"]
+                    return (found, problems, notes)
                 }
             }
             var found: [(String, String, [DiscoveredResource])] = []
@@ -485,6 +492,8 @@ extension Engine {
         if !problems.isEmpty {
             return .failure(key, started: started, message: "the stack has errors (run `strata validate`): " + problems.map(\.description).joined(separator: "; "))
         }
+        // Plugins the stack configures (a URL, a region) read with that configuration.
+        await registry.configure(manifest.providers)
         guard options.action != .none else {
             do {
                 let snapshot = try await backend.load(key)

@@ -148,8 +148,10 @@ public struct Engine: Sendable {
     }
 
     /// Finds what interrupted creates made, and records it (must hold the lock).
-    /// Returns the addresses adopted.
-    public func recover(_ key: InstanceKey) async throws -> [ResourceAddress] {
+    /// Returns the addresses adopted. `providers`: the stack's provider configurations, sent
+    /// to a plugin started here (one configured by the stack, not its environment, needs them).
+    public func recover(_ key: InstanceKey, configuring providers: [ProviderInstance] = []) async throws -> [ResourceAddress] {
+        await registry.configure(providers)
         let intents = try await backend.pendingIntents(key)
         guard !intents.isEmpty else { return [] }
         let snapshot = try await backend.load(key)

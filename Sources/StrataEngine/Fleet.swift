@@ -250,8 +250,8 @@ public struct Fleet: Sendable {
                      observer: (any FleetObserver)?, into outcome: inout TenantOutcome) async throws {
         let directory = self.directory
         let (plan, applied) = try await tenantEngine.withLock(key, operation: "tenants \(job.operation.rawValue)") { () -> (Plan, ApplyReport) in
-            _ = try await tenantEngine.recover(key)
             let manifest = try await self.loadManifest(tenantEngine, key: key)
+            _ = try await tenantEngine.recover(key, configuring: manifest.providers)
             let plan = try await tenantEngine.plan(manifest, directory: directory, options: options)
             observer?.tenantPlanned(job.id, plan)
             let report = try await tenantEngine.apply(plan, interrupt: interrupt, observer: observer?.applyObserver(for: job.id, plan))

@@ -3,6 +3,7 @@
 // tenant/<id>, with `tenant` set to its id). See README.md beside this file.
 import Strata
 import StrataAWS
+import StrataPostgres
 import StrataRandom
 
 /// The tenant's id: set by `strata tenants` (lower-case letters, digits and '-').
@@ -13,6 +14,9 @@ let size = Stack.variable("size", default: "small", allowed: ["small", "medium",
 let region = Stack.variable("region", default: "")
 /// The first part of every name, so several fleets can share one account.
 let namePrefix = Stack.variable("namePrefix", default: "strata")
+/// A shared PostgreSQL server (postgres://admin:password@host:5432/postgres) where the tenant
+/// gets a database and a role of its own; empty: none.
+let postgres = Stack.variable("postgres", default: "")
 
 if tenant.isEmpty {
     Stack.error("set the variable `tenant` (strata tenants sets it to each tenant's id)")
@@ -53,6 +57,22 @@ let secret = AWS.Secret(
     description: Expr("database password of tenant \(tenant) (\(size))"), tags: tags)
 
 let databaseClass = ["small": "db.t4g.micro", "medium": "db.t4g.medium", "large": "db.r6g.large"][size] ?? "db.t4g.micro"
+
+// On a shared PostgreSQL server: a role that logs in with the password above and owns a
+// database of its own, both named <namePrefix>_<tenant> ('-' written '_', which tenant ids
+// never hold, so two tenants never share a name).
+if !postgres.isEmpty {
+    Postgres.provider(url: Expr(postgres))
+    let databaseName = String("\(namePrefix)_\(tenant)".map { $0 == "-" ? "_" : $0 })
+    if databaseName.utf8.count > 63 {
+        Stack.error("the database name \(databaseName) is longer than PostgreSQL allows (63): use a shorter tenant id or namePrefix")
+    }
+    let connections = ["small": 10, "medium": 50, "large": 200][size] ?? 10
+    let role = Postgres.Role("db_owner", name: Expr(databaseName), login: true, password: password.result, connectionLimit: Expr(connections))
+    let database = Postgres.Database("db", name: Expr(databaseName), owner: role.name, connectionLimit: Expr(connections))
+    Stack.output("databaseName", database.name)
+    Stack.output("databaseRole", role.name)
+}
 
 Stack.output("tenant", tenant)
 Stack.output("bucket", bucket.id)

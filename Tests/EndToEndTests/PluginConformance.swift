@@ -23,12 +23,26 @@ struct PluginConformance: Sendable {
     let stateOnlyTypes: Set<String>
     /// How long to wait for any one answer.
     let answerTimeout: TimeInterval
+    /// By type: inputs to use instead of (over) the samples the schema gives, for types whose
+    /// inputs must name something real (a database that exists, a privilege by its name).
+    let sampleInputs: [String: [String: ConformanceJSON]]
+    /// By type: the in-place attribute to change and its new value, instead of the one the
+    /// schema suggests.
+    let inPlaceChanges: [String: [String: ConformanceJSON]]
 
-    init(executable: URL, environment: [String: String], stateOnlyTypes: Set<String> = [], answerTimeout: TimeInterval = 15) {
+    init(executable: URL, environment: [String: String], stateOnlyTypes: Set<String> = [], answerTimeout: TimeInterval = 15,
+         sampleInputs: [String: [String: ConformanceJSON]] = [:], inPlaceChanges: [String: [String: ConformanceJSON]] = [:]) {
         self.executable = executable
         self.environment = environment
         self.stateOnlyTypes = stateOnlyTypes
         self.answerTimeout = answerTimeout
+        self.sampleInputs = sampleInputs
+        self.inPlaceChanges = inPlaceChanges
+    }
+
+    /// The sample inputs of `type`, with the overrides given for it.
+    private func samples(_ type: ResourceType) -> [String: ConformanceJSON] {
+        type.sampleInputs.merging(sampleInputs[type.name] ?? [:]) { _, given in given }
     }
 
     /// The failures found; empty means the plugin passes.
@@ -165,15 +179,15 @@ struct PluginConformance: Sendable {
 
         // check: sample inputs are fine, an unknown attribute is a problem
         for type in types {
-            if let reply = session.call("check", ["type": .string(type.name), "inputs": .object(type.sampleInputs)], report: &report, check: "check \(type.name)") {
+            if let reply = session.call("check", ["type": .string(type.name), "inputs": .object(samples(type))], report: &report, check: "check \(type.name)") {
                 if let problems = reply.result?["problems"]?.array {
-                    if !problems.isEmpty { report.fail("check \(type.name)", "sample inputs \(ConformanceJSON.object(type.sampleInputs).text) must have no problems", reply.raw) }
+                    if !problems.isEmpty { report.fail("check \(type.name)", "sample inputs \(ConformanceJSON.object(samples(type)).text) must have no problems", reply.raw) }
                 } else {
                     report.fail("check \(type.name)", "the result must have a problems list", reply.raw)
                 }
                 if reply.result?["inputs"]?.object == nil { report.fail("check \(type.name)", "the result must have the (normalised) inputs", reply.raw) }
             }
-            var inputs = type.sampleInputs
+            var inputs = samples(type)
             inputs["conformanceNoSuchAttribute"] = "x"
             if let reply = session.call("check", ["type": .string(type.name), "inputs": .object(inputs)], report: &report, check: "check unknown attribute") {
                 let problems = reply.result?["problems"]?.array ?? []
@@ -219,7 +233,7 @@ struct PluginConformance: Sendable {
             "strata:stack": "conformance", "strata:instance": "default",
             "strata:address": .string("\(name).conformance"), "strata:token": .string(token),
         ]
-        var inputs = type.sampleInputs
+        var inputs = samples(type)
 
         // create
         guard let created = session.call("create", ["type": .string(name), "inputs": .object(inputs), "token": .string(token), "tags": tags], report: &report, check: "create \(name)")
@@ -270,7 +284,10 @@ struct PluginConformance: Sendable {
         }
 
         // update with one in-place attribute changed
-        if let attribute = type.inPlaceAttribute {
+        var inPlace = type.inPlaceAttribute.map { ($0.name, $0.changedSample) }
+        if let given = inPlaceChanges[name]?.first { inPlace = (given.key, given.value) }
+        if let (attributeName, changedSample) = inPlace {
+            let attribute = (name: attributeName, changedSample: changedSample)
             var changed = inputs
             changed[attribute.name] = attribute.changedSample
             if let updated = session.call("update", ["type": .string(name), "id": .string(id), "priorInputs": .object(inputs), "priorOutputs": .object(outputs), "inputs": .object(changed)], report: &report, check: "update \(name).\(attribute.name)") {
@@ -326,7 +343,7 @@ struct PluginConformance: Sendable {
     }
 
     private func concurrency(_ type: ResourceType, _ session: Session, report: inout Report) {
-        let params: ConformanceJSON = ["type": .string(type.name), "inputs": .object(type.sampleInputs)]
+        let params: ConformanceJSON = ["type": .string(type.name), "inputs": .object(samples(type))]
         var batch = ""
         var ids: [Int] = []
         for _ in 0..<50 {

@@ -1,0 +1,3 @@
+import StrataPluginKit
+
+PluginServer.main(PostgresProvider())
