@@ -22,6 +22,7 @@ struct AWSProvider: Provider {
             Route53ZoneResource(), Route53RecordResource(),
             ACMCertificateResource(), CloudFrontDistributionResource(),
             WAFv2WebACLResource(), WAFv2WebACLAssociationResource(),
+            LambdaFunctionResource(), LambdaAliasResource(), LambdaPermissionResource(),
         ]
         types = Dictionary(uniqueKeysWithValues: all.map { ($0.type, $0) })
     }
