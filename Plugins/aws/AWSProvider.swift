@@ -23,6 +23,7 @@ struct AWSProvider: Provider {
             ACMCertificateResource(), CloudFrontDistributionResource(),
             WAFv2WebACLResource(), WAFv2WebACLAssociationResource(),
             LambdaFunctionResource(), LambdaAliasResource(), LambdaPermissionResource(),
+            SQSQueueResource(), SNSTopicResource(), SNSSubscriptionResource(),
         ]
         types = Dictionary(uniqueKeysWithValues: all.map { ($0.type, $0) })
     }
