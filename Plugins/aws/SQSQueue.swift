@@ -4,7 +4,10 @@ import StrataModel
 import StrataPluginKit
 
 /// `aws_sqs_queue`: an SQS queue (JSON protocol). CreateQueue / GetQueueAttributes +
-/// ListQueueTags / SetQueueAttributes, TagQueue, UntagQueue / DeleteQueue. Its id is its URL.
+/// ListQueueTags / SetQueueAttributes, TagQueue, UntagQueue / DeleteQueue. Its id is its ARN
+/// (which stays known while the queue is updated, so subscriptions and redrive policies that
+/// name it are not replaced); the URL each call needs comes from GetQueueUrl. Import takes
+/// the ARN or the URL.
 /// A dead-letter queue is another queue named by `deadLetterTargetArn` with `maxReceiveCount`
 /// (the redrive policy).
 struct SQSQueueResource: AWSResource {
@@ -27,7 +30,7 @@ struct SQSQueueResource: AWSResource {
             "maxReceiveCount": .init(.number, .optional, description: "Receives before a message goes to the dead-letter queue (1 to 1000)."),
             "kmsMasterKeyId": .init(.string, .optional, description: "A KMS key for server-side encryption; changes in place."),
             "tags": CommonAttributes.tags,
-            "id": .init(.string, .computed, description: "The queue URL."),
+            "id": .init(.string, .computed, description: "The queue ARN."),
             "url": .init(.string, .computed),
             "arn": CommonAttributes.arn,
         ]
@@ -89,28 +92,48 @@ struct SQSQueueResource: AWSResource {
                 "QueueName": .string(name), "Attributes": StrataTags.value(attributes), "tags": StrataTags.value(tags),
             ])
             guard let url = answer["QueueUrl"]?.stringValue else { throw PluginError(.fatal, "CreateQueue answered without a QueueUrl") }
-            return url
+            let attributes = try await context.client.json(service: .sqs, target: "GetQueueAttributes", body: [
+                "QueueUrl": .string(url), "AttributeNames": ["QueueArn"],
+            ])
+            guard let arn = attributes["Attributes"]?.mapValue?["QueueArn"]?.stringValue else { throw PluginError(.fatal, "GetQueueAttributes answered without a QueueArn") }
+            return arn
         } catch let error as AWSError where error.code.contains("QueueNameExists") || error.code.contains("QueueAlreadyExists") {
             throw PluginError(.conflict, "a queue named \(name) already exists with other attributes and was not made by this stack; choose another name, or adopt it with import", providerCode: error.code)
         }
     }
 
+    /// The URL of the queue `id` names (an ARN, or a URL already); nil when there is none.
+    static func url(_ id: String, _ context: ResourceContext) async throws -> String? {
+        guard id.hasPrefix("arn:") else { return id }
+        let parts = id.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count >= 6 else { throw PluginError(.invalid, "'\(id)' is not an SQS queue ARN") }
+        do {
+            let answer = try await context.client.json(service: .sqs, target: "GetQueueUrl", body: [
+                "QueueName": .string(String(parts[5])), "QueueOwnerAWSAccountId": .string(String(parts[4])),
+            ])
+            return answer["QueueUrl"]?.stringValue
+        } catch let error as AWSError where isGone(error) {
+            return nil
+        }
+    }
+
     func read(id: String, recorded: Inputs?, in context: ResourceContext) async throws -> [String: Value]? {
+        guard let url = try await Self.url(id, context) else { return nil }
         let attributes: [String: String]
         let tags: [String: String]
         do {
             let answer = try await context.client.json(service: .sqs, target: "GetQueueAttributes", body: [
-                "QueueUrl": .string(id), "AttributeNames": ["All"],
+                "QueueUrl": .string(url), "AttributeNames": ["All"],
             ])
             attributes = (answer["Attributes"]?.mapValue ?? [:]).compactMapValues(\.stringValue)
-            tags = try await Self.tags(id, context)
+            tags = try await Self.tags(url, context)
         } catch let error as AWSError where Self.isGone(error) {
             return nil
         }
-        let arn = attributes["QueueArn"] ?? ""
+        let arn = attributes["QueueArn"] ?? id
         var outputs: [String: Value] = [
-            "id": .string(id), "url": .string(id), "arn": .string(arn),
-            "name": .string(arn.split(separator: ":").last.map(String.init) ?? (id.split(separator: "/").last.map(String.init) ?? "")),
+            "id": .string(arn), "url": .string(url), "arn": .string(arn),
+            "name": .string(arn.split(separator: ":").last.map(String.init) ?? ""),
             "fifoQueue": .bool(attributes["FifoQueue"] == "true"),
         ]
         for number in Self.numbers { if let value = attributes[number.sqs].flatMap(Double.init) { outputs[number.attribute] = .number(value) } }
@@ -133,7 +156,7 @@ struct SQSQueueResource: AWSResource {
     }
 
     func update(id: String, prior: Inputs, inputs: Inputs, in context: ResourceContext) async throws {
-        guard let current = try await read(id: id, recorded: prior, in: context).map(Inputs.init) else {
+        guard let current = try await read(id: id, recorded: prior, in: context).map(Inputs.init), let url = current.string("url") else {
             throw PluginError(.notFound, "SQS queue \(id) does not exist", providerCode: "QueueDoesNotExist")
         }
         let wanted = attributes(inputs), now = attributes(current)
@@ -144,24 +167,25 @@ struct SQSQueueResource: AWSResource {
         if !changes.isEmpty {
             context.progress.report("setting \(changes.keys.sorted().joined(separator: ", ")) of \(id)")
             _ = try await context.client.json(service: .sqs, target: "SetQueueAttributes", body: [
-                "QueueUrl": .string(id), "Attributes": StrataTags.value(changes),
+                "QueueUrl": .string(url), "Attributes": StrataTags.value(changes),
             ])
         }
-        let old = StrataTags.userTags(try await Self.tags(id, context)), new = StrataTags.userTags(inputs.tags)
+        let old = StrataTags.userTags(try await Self.tags(url, context)), new = StrataTags.userTags(inputs.tags)
         let removed = old.keys.filter { new[$0] == nil }.sorted()
         if !removed.isEmpty {
-            _ = try await context.client.json(service: .sqs, target: "UntagQueue", body: ["QueueUrl": .string(id), "TagKeys": .list(removed.map(Value.string))])
+            _ = try await context.client.json(service: .sqs, target: "UntagQueue", body: ["QueueUrl": .string(url), "TagKeys": .list(removed.map(Value.string))])
         }
         let changed = new.filter { old[$0.key] != $0.value }
         if !changed.isEmpty {
-            _ = try await context.client.json(service: .sqs, target: "TagQueue", body: ["QueueUrl": .string(id), "Tags": StrataTags.value(changed)])
+            _ = try await context.client.json(service: .sqs, target: "TagQueue", body: ["QueueUrl": .string(url), "Tags": StrataTags.value(changed)])
         }
     }
 
     func delete(id: String, in context: ResourceContext) async throws {
         context.progress.report("deleting SQS queue \(id)")
+        guard let url = try await Self.url(id, context) else { return }
         do {
-            _ = try await context.client.json(service: .sqs, target: "DeleteQueue", body: ["QueueUrl": .string(id)])
+            _ = try await context.client.json(service: .sqs, target: "DeleteQueue", body: ["QueueUrl": .string(url)])
         } catch let error as AWSError where Self.isGone(error) {
             return
         }
@@ -172,8 +196,8 @@ struct SQSQueueResource: AWSResource {
         guard let name = inputs.string("name") else { return nil }
         do {
             let answer = try await context.client.json(service: .sqs, target: "GetQueueUrl", body: ["QueueName": .string(name)])
-            guard let url = answer["QueueUrl"]?.stringValue else { return nil }
-            return try await Self.tags(url, context)[StrataTags.token] == token ? url : nil
+            guard let url = answer["QueueUrl"]?.stringValue, try await Self.tags(url, context)[StrataTags.token] == token else { return nil }
+            return try await read(id: url, recorded: inputs, in: context)?["arn"]?.stringValue
         } catch let error as AWSError where Self.isGone(error) {
             return nil
         }
@@ -188,6 +212,11 @@ struct SQSQueueResource: AWSResource {
             do { actual = try await Self.tags(url, context) } catch let error as AWSError where Self.isGone(error) { continue }
             if Discovery.matches(actual, tags) { candidates.append((url, actual)) }
         }
-        return try await Discovery.read(self, candidates, in: context)
+        // Listed by URL, known by ARN.
+        return try await Discovery.read(self, candidates, in: context).map { found in
+            var found = found
+            if let arn = found.outputs["arn"]?.stringValue { found.id = arn }
+            return found
+        }
     }
 }

@@ -21,10 +21,11 @@ extension AWS {
             setInput("kmsMasterKeyId", kmsMasterKeyId)
             if !tags.isEmpty { setInput("tags", Expr<[String: String]>(tags)) }
         }
-        /// The queue URL.
+        /// The queue ARN.
         public var id: Expr<String> { attribute("id") }
         public var url: Expr<String> { attribute("url") }
-        public var arn: Expr<String> { attribute("arn") }
+        /// The ARN (the id: it stays known while the queue is updated).
+        public var arn: Expr<String> { attribute("id") }
     }
 
     /// `aws_sns_topic`: a topic; the name forces replacement, the display name and tags change in place.
@@ -39,7 +40,8 @@ extension AWS {
         }
         /// The ARN.
         public var id: Expr<String> { attribute("id") }
-        public var arn: Expr<String> { attribute("arn") }
+        /// The ARN (the id: it stays known while the topic is updated).
+        public var arn: Expr<String> { attribute("id") }
     }
 
     /// `aws_sns_topic_subscription`: an endpoint subscribed to a topic; topic, protocol and
