@@ -24,6 +24,7 @@ struct AWSProvider: Provider {
             WAFv2WebACLResource(), WAFv2WebACLAssociationResource(),
             LambdaFunctionResource(), LambdaAliasResource(), LambdaPermissionResource(),
             SQSQueueResource(), SNSTopicResource(), SNSSubscriptionResource(),
+            CloudWatchMetricAlarmResource(), CloudWatchLogGroupResource(),
         ]
         types = Dictionary(uniqueKeysWithValues: all.map { ($0.type, $0) })
     }

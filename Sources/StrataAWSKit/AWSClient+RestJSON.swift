@@ -73,3 +73,15 @@ extension AWSErrorParser {
         return AWSError(status: response.status, code: code, message: message, requestID: requestID, operation: operation)
     }
 }
+
+extension AWSClient {
+    /// JSON pages whose token is spelled otherwise than `NextToken` (CloudWatch Logs: `nextToken`).
+    public func jsonPages(service: AWSService, target: String, body: [String: Value], listKey: String, tokenKey: String) async throws -> [Value] {
+        try await Paginator.collect { token in
+            var b = body
+            if let token { b[tokenKey] = .string(token) }
+            let answer = try await json(service: service, target: target, body: b)
+            return (answer[listKey]?.listValue ?? [], answer[tokenKey]?.stringValue)
+        }
+    }
+}
