@@ -25,6 +25,8 @@ struct AWSProvider: Provider {
             LambdaFunctionResource(), LambdaAliasResource(), LambdaPermissionResource(),
             SQSQueueResource(), SNSTopicResource(), SNSSubscriptionResource(),
             CloudWatchMetricAlarmResource(), CloudWatchLogGroupResource(),
+            APIGatewayV2APIResource(), APIGatewayV2StageResource(), APIGatewayV2IntegrationResource(), APIGatewayV2RouteResource(),
+            APIGatewayV2DomainNameResource(), APIGatewayV2APIMappingResource(),
         ]
         types = Dictionary(uniqueKeysWithValues: all.map { ($0.type, $0) })
     }

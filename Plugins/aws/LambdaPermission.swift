@@ -18,7 +18,8 @@ struct LambdaPermissionResource: AWSResource {
                 "statementId": .init(.string, .required, forcesReplacement: true),
                 "action": .init(.string, .required, forcesReplacement: true, description: "lambda:InvokeFunction, …"),
                 "principal": .init(.string, .required, forcesReplacement: true),
-                "sourceArn": .init(.string, .optional, forcesReplacement: true),
+                "sourceArn": .init(.string, .optionalComputed, forcesReplacement: true),
+                "sourceApiId": .init(.string, .optionalComputed, forcesReplacement: true, description: "An API Gateway API id: the source is then every route and stage of it (its execution ARN, /*/*), built here from the account and region."),
                 "qualifier": .init(.string, .optional, forcesReplacement: true, description: "An alias or version."),
                 "id": .init(.string, .computed, description: "function/statementId."),
             ],
@@ -35,6 +36,9 @@ struct LambdaPermissionResource: AWSResource {
             if sid.isEmpty || sid.count > 100 || !sid.unicodeScalars.allSatisfy({ allowed.contains($0) }) {
                 problems.append(CheckProblem(attribute: "statementId", message: "statementId '\(sid)' must be 1 to 100 letters, digits, hyphens or underscores"))
             }
+        }
+        if inputs["sourceArn"] != nil, inputs["sourceApiId"] != nil {
+            problems.append(CheckProblem(attribute: "sourceApiId", message: "set sourceArn or sourceApiId, not both"))
         }
         if let action = inputs.string("action"), !action.hasPrefix("lambda:") {
             problems.append(CheckProblem(attribute: "action", message: "action must be a Lambda action such as lambda:InvokeFunction (not '\(action)')"))
@@ -53,6 +57,7 @@ struct LambdaPermissionResource: AWSResource {
             "Principal": .string(try inputs.require("principal", for: type)),
         ]
         if let source = inputs.string("sourceArn") { body["SourceArn"] = .string(source) }
+        if let api = inputs.string("sourceApiId") { body["SourceArn"] = .string(try await Self.executionSource(api, context)) }
         let (path, query) = path(function, inputs)
         context.progress.report("letting \(inputs.string("principal") ?? "") invoke \(function)")
         do {
@@ -89,9 +94,19 @@ struct LambdaPermissionResource: AWSResource {
             outputs["principal"] = .string(wanted)
         }
         let source = statement["Condition"]?.mapValue?["ArnLike"]?.mapValue?["AWS:SourceArn"]?.stringValue
-        if let source { outputs["sourceArn"] = .string(source) }
+        if let source {
+            outputs["sourceArn"] = .string(source)
+            // arn:aws:execute-api:REGION:ACCOUNT:API/*/*
+            let parts = source.split(separator: ":", omittingEmptySubsequences: false)
+            if parts.count == 6, parts[2] == "execute-api", parts[5].hasSuffix("/*/*") { outputs["sourceApiId"] = .string(String(parts[5].dropLast(4))) }
+        }
         if let qualifier = recorded?["qualifier"] { outputs["qualifier"] = qualifier }
         return outputs
+    }
+
+    /// Every route and stage of the API: `arn:aws:execute-api:REGION:ACCOUNT:API/*/*`.
+    static func executionSource(_ api: String, _ context: ResourceContext) async throws -> String {
+        "arn:\(context.partition):execute-api:\(context.region):\(try await APIGatewayV2.account(context)):\(api)/*/*"
     }
 
     func update(id: String, prior: Inputs, inputs: Inputs, in context: ResourceContext) async throws {

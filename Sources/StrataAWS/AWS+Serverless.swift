@@ -66,7 +66,129 @@ extension AWS {
             setInput("sourceArn", sourceArn)
             setInput("qualifier", qualifier)
         }
+        /// Lets every route and stage of an HTTP API invoke the function (its execution ARN,
+        /// built by the provider from the API id, which stays known while the API changes).
+        public init(_ name: String, function: LambdaFunction, statementId: Expr<String>, api: HTTPAPI,
+                    file: String = #filePath, line: Int = #line) {
+            super.init(type: "aws_lambda_permission", name: name, file: file, line: line)
+            setInput("functionName", function.id)
+            setInput("statementId", statementId)
+            setInput("principal", "apigateway.amazonaws.com")
+            setInput("action", "lambda:InvokeFunction")
+            setInput("sourceApiId", api.id)
+        }
         /// `function/statementId`.
+        public var id: Expr<String> { attribute("id") }
+    }
+}
+
+extension AWS {
+    /// `aws_apigatewayv2_api`: an HTTP API; the name, description, CORS origins and tags
+    /// change in place.
+    public final class HTTPAPI: Resource {
+        public init(_ name: String, apiName: Expr<String>, description: Expr<String>? = nil, corsAllowOrigins: [Expr<String>] = [],
+                    tags: [String: Expr<String>] = [:], file: String = #filePath, line: Int = #line) {
+            super.init(type: "aws_apigatewayv2_api", name: name, file: file, line: line)
+            setInput("name", apiName)
+            setRawInput("protocolType", .string("HTTP"))
+            setInput("description", description)
+            if !corsAllowOrigins.isEmpty { setInput("corsAllowOrigins", Expr<[String]>(corsAllowOrigins)) }
+            if !tags.isEmpty { setInput("tags", Expr<[String: String]>(tags)) }
+        }
+        /// The API id.
+        public var id: Expr<String> { attribute("id") }
+        public var apiEndpoint: Expr<String> { attribute("apiEndpoint") }
+        /// `arn:aws:execute-api:REGION:ACCOUNT:API`: a Lambda permission's source is `executionArn + "/*/*"`.
+        public var executionArn: Expr<String> { attribute("executionArn") }
+    }
+
+    /// `aws_apigatewayv2_stage`: a stage (`$default` serves at the root); auto deploy,
+    /// description, variables and tags change in place.
+    public final class APIStage: Resource {
+        public init(_ name: String, api: HTTPAPI, stageName: Expr<String> = "$default", autoDeploy: Bool? = true,
+                    description: Expr<String>? = nil, tags: [String: Expr<String>] = [:], file: String = #filePath, line: Int = #line) {
+            super.init(type: "aws_apigatewayv2_stage", name: name, file: file, line: line)
+            setInput("apiId", api.id)
+            setInput("name", stageName)
+            if let autoDeploy { setRawInput("autoDeploy", .bool(autoDeploy)) }
+            setInput("description", description)
+            if !tags.isEmpty { setInput("tags", Expr<[String: String]>(tags)) }
+        }
+        /// `apiId/stageName`.
+        public var id: Expr<String> { attribute("id") }
+        public var name: Expr<String> { attribute("name") }
+        public var invokeUrl: Expr<String> { attribute("invokeUrl") }
+    }
+
+    /// `aws_apigatewayv2_integration`: requests go to a Lambda function (AWS_PROXY, payload
+    /// 2.0) or an HTTP URL such as a load balancer's (HTTP_PROXY); the URI changes in place.
+    public final class APIIntegration: Resource {
+        public init(_ name: String, api: HTTPAPI, lambda: LambdaFunction, timeoutInMillis: Int? = nil,
+                    file: String = #filePath, line: Int = #line) {
+            super.init(type: "aws_apigatewayv2_integration", name: name, file: file, line: line)
+            setInput("apiId", api.id)
+            setRawInput("integrationType", .string("AWS_PROXY"))
+            setInput("integrationUri", lambda.arn)
+            setRawInput("payloadFormatVersion", .string("2.0"))
+            if let timeoutInMillis { setRawInput("timeoutInMillis", .number(Double(timeoutInMillis))) }
+        }
+        public init(_ name: String, api: HTTPAPI, url: Expr<String>, method: Expr<String> = "ANY", timeoutInMillis: Int? = nil,
+                    file: String = #filePath, line: Int = #line) {
+            super.init(type: "aws_apigatewayv2_integration", name: name, file: file, line: line)
+            setInput("apiId", api.id)
+            setRawInput("integrationType", .string("HTTP_PROXY"))
+            setInput("integrationUri", url)
+            setInput("integrationMethod", method)
+            if let timeoutInMillis { setRawInput("timeoutInMillis", .number(Double(timeoutInMillis))) }
+        }
+        /// `apiId/integrationId`.
+        public var id: Expr<String> { attribute("id") }
+        public var integrationId: Expr<String> { attribute("integrationId") }
+    }
+
+    /// `aws_apigatewayv2_route`: `METHOD /path` (or `$default`) sent to an integration; the key
+    /// and target change in place.
+    public final class APIRoute: Resource {
+        public init(_ name: String, api: HTTPAPI, routeKey: Expr<String>, integration: APIIntegration,
+                    authorizationType: Expr<String>? = nil, file: String = #filePath, line: Int = #line) {
+            super.init(type: "aws_apigatewayv2_route", name: name, file: file, line: line)
+            setInput("apiId", api.id)
+            setInput("routeKey", routeKey)
+            setInput("integration", integration.id)
+            setInput("authorizationType", authorizationType)
+        }
+        /// `apiId/routeId`.
+        public var id: Expr<String> { attribute("id") }
+    }
+
+    /// `aws_apigatewayv2_domain_name`: a custom domain with a regional ACM certificate; alias
+    /// DNS to `targetDomainName` in `hostedZoneId`.
+    public final class APIDomainName: Resource {
+        public init(_ name: String, domainName: Expr<String>, certificateArn: Expr<String>, tags: [String: Expr<String>] = [:],
+                    file: String = #filePath, line: Int = #line) {
+            super.init(type: "aws_apigatewayv2_domain_name", name: name, file: file, line: line)
+            setInput("domainName", domainName)
+            setInput("certificateArn", certificateArn)
+            if !tags.isEmpty { setInput("tags", Expr<[String: String]>(tags)) }
+        }
+        /// The domain name.
+        public var id: Expr<String> { attribute("id") }
+        public var targetDomainName: Expr<String> { attribute("targetDomainName") }
+        public var hostedZoneId: Expr<String> { attribute("hostedZoneId") }
+    }
+
+    /// `aws_apigatewayv2_api_mapping`: a stage served under a custom domain (and an optional
+    /// path); everything forces replacement.
+    public final class APIMapping: Resource {
+        public init(_ name: String, domain: APIDomainName, api: HTTPAPI, stage: APIStage, path: Expr<String>? = nil,
+                    file: String = #filePath, line: Int = #line) {
+            super.init(type: "aws_apigatewayv2_api_mapping", name: name, file: file, line: line)
+            setInput("domainName", domain.id)
+            setInput("apiId", api.id)
+            setInput("stage", stage.name)
+            setInput("apiMappingKey", path)
+        }
+        /// `domainName/apiMappingId`.
         public var id: Expr<String> { attribute("id") }
     }
 }
