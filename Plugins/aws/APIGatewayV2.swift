@@ -134,7 +134,7 @@ struct APIGatewayV2APIResource: AWSResource {
         APIGatewayV2.output(&outputs, "description", api["description"], recorded: recorded, empty: .string(""))
         let origins = api["corsConfiguration"]?.mapValue?["allowOrigins"]?.listValue?.compactMap(\.stringValue)
         if let origins, !origins.isEmpty || recorded?["corsAllowOrigins"] != nil {
-            outputs["corsAllowOrigins"] = Recorded.list(origins, recorded: recorded?.strings("corsAllowOrigins"))
+            outputs["corsAllowOrigins"] = OrderedList.value(origins, recorded: recorded?.strings("corsAllowOrigins"))
         }
         StrataTags.output(StrataTags.userTags(APIGatewayV2.tags(api)), recorded: recorded, into: &outputs)
         return outputs

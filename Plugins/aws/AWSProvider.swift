@@ -27,6 +27,7 @@ struct AWSProvider: Provider {
             CloudWatchMetricAlarmResource(), CloudWatchLogGroupResource(),
             APIGatewayV2APIResource(), APIGatewayV2StageResource(), APIGatewayV2IntegrationResource(), APIGatewayV2RouteResource(),
             APIGatewayV2DomainNameResource(), APIGatewayV2APIMappingResource(),
+            CognitoUserPoolResource(), CognitoUserPoolClientResource(), CognitoUserPoolDomainResource(),
         ]
         types = Dictionary(uniqueKeysWithValues: all.map { ($0.type, $0) })
     }

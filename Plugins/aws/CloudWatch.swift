@@ -131,7 +131,7 @@ struct CloudWatchMetricAlarmResource: AWSResource {
         if !dimensions.isEmpty || recorded?["dimensions"] != nil { outputs["dimensions"] = .map(dimensions) }
         for (attribute, element) in [("alarmActions", "AlarmActions"), ("okActions", "OKActions")] {
             let actions = (alarm.child(element)?.children ?? []).map(\.text)
-            if !actions.isEmpty || recorded?[attribute] != nil { outputs[attribute] = Recorded.list(actions, recorded: recorded?.strings(attribute)) }
+            if !actions.isEmpty || recorded?[attribute] != nil { outputs[attribute] = OrderedList.value(actions, recorded: recorded?.strings(attribute)) }
         }
         let description = alarm.string("AlarmDescription") ?? ""
         if !description.isEmpty || recorded?["alarmDescription"] != nil { outputs["alarmDescription"] = .string(description) }

@@ -67,3 +67,13 @@ enum LambdaAPI {
         return nil
     }
 }
+
+/// Lists as reads report them in the second wave: the stack's order when it holds the same
+/// strings, else AWS's order as it answered (not sorted, so that an import of a list the
+/// stack spells in AWS's order plans no change).
+enum OrderedList {
+    static func value(_ actual: [String], recorded: [String]?) -> Value {
+        if let recorded, recorded.count == actual.count, Set(recorded) == Set(actual) { return .list(recorded.map(Value.string)) }
+        return .list(actual.map(Value.string))
+    }
+}
