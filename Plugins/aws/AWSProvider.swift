@@ -28,6 +28,8 @@ struct AWSProvider: Provider {
             APIGatewayV2APIResource(), APIGatewayV2StageResource(), APIGatewayV2IntegrationResource(), APIGatewayV2RouteResource(),
             APIGatewayV2DomainNameResource(), APIGatewayV2APIMappingResource(),
             CognitoUserPoolResource(), CognitoUserPoolClientResource(), CognitoUserPoolDomainResource(),
+            EFSFileSystemResource(), EFSMountTargetResource(), EFSAccessPointResource(),
+            BackupVaultResource(), BackupPlanResource(), BackupSelectionResource(),
         ]
         types = Dictionary(uniqueKeysWithValues: all.map { ($0.type, $0) })
     }
