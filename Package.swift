@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         // tenants.yaml (`strata tenants`).
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        // The PostgreSQL state backend.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .target(name: "StrataModel"),
@@ -32,11 +34,20 @@ let package = Package(
             name: "StrataState",
             dependencies: ["StrataModel", "CStrataCrypto", .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["README.md"]),
+        // The PostgreSQL state backend (`--state postgres://…`), apart so that StrataState's
+        // own tests do not build PostgresNIO.
+        .target(
+            name: "StrataPostgresState",
+            dependencies: ["StrataState", "StrataModel", .product(name: "PostgresNIO", package: "postgres-nio")],
+            exclude: ["README.md"]),
         // libcrypto (OpenSSL) for hashing; Debian: libssl-dev.
         .systemLibrary(name: "CStrataCrypto", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(
             name: "StrataEngine",
-            dependencies: ["StrataModel", "StrataPluginKit", "StrataState", "CStrataCrypto", .product(name: "Yams", package: "Yams")]),
+            dependencies: [
+                "StrataModel", "StrataPluginKit", "StrataState", "StrataPostgresState", "CStrataCrypto",
+                .product(name: "Yams", package: "Yams"),
+            ]),
         .target(
             name: "StrataCommands",
             dependencies: [
@@ -55,7 +66,12 @@ let package = Package(
         .testTarget(name: "StrataModelTests", dependencies: ["StrataModel"]),
         .testTarget(name: "StrataStateTests", dependencies: ["StrataState"]),
         .testTarget(name: "StrataEngineTests", dependencies: ["StrataEngine"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["StrataModel"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["StrataModel", "StrataTestSupport"]),
+        // A PostgreSQL server started by the tests (Debian's binaries), for any test target.
+        .target(name: "StrataTestSupport", path: "Tests/StrataTestSupport"),
+        .testTarget(
+            name: "StrataPostgresStateTests",
+            dependencies: ["StrataPostgresState", "StrataState", "StrataModel", "StrataTestSupport"]),
         .testTarget(name: "StrataAWSKitTests", dependencies: ["StrataAWSKit"]),
     ]
 )

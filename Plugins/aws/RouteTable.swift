@@ -8,14 +8,14 @@ import StrataPluginKit
 struct RouteTableResource: EC2ListedResource {
     let type = "aws_route_table"
     let listing = EC2Listing(action: "DescribeRouteTables", listElement: "routeTableSet", idElement: "routeTableId")
-    static let routeKeys: Set<String> = ["destinationCidrBlock", "gatewayId"]
+    static let routeKeys: Set<String> = ["destinationCidrBlock", "gatewayId", "natGatewayId"]
 
     var schema: ResourceSchema {
         ResourceSchema(
             description: "A route table of a VPC and its routes.",
             attributes: [
                 "vpcId": .init(.string, .required, forcesReplacement: true),
-                "routes": .init(.list, .optionalComputed, description: "List of {destinationCidrBlock, gatewayId}; changed in place. The local route is not listed."),
+                "routes": .init(.list, .optionalComputed, description: "List of {destinationCidrBlock, gatewayId} or {destinationCidrBlock, natGatewayId}; changed in place. The local route and VPC endpoint routes are not listed."),
                 "tags": CommonAttributes.tags,
                 "id": CommonAttributes.id,
                 "arn": CommonAttributes.arn,
@@ -84,40 +84,62 @@ struct RouteTableResource: EC2ListedResource {
 
     // MARK: Routes
 
-    /// The stack's routes: destination → gateway id.
-    static func routes(_ list: [Value]?) throws -> [String: String] {
-        var out: [String: String] = [:]
+    /// Where a route goes: an internet (or virtual private) gateway, or a NAT gateway.
+    struct Target: Sendable, Hashable {
+        /// `gatewayId` or `natGatewayId`: the key in the stack's route map.
+        var key: String
+        var id: String
+
+        /// The CreateRoute/ReplaceRoute parameter.
+        var parameter: String { key == "natGatewayId" ? "NatGatewayId" : "GatewayId" }
+    }
+
+    /// The stack's routes: destination → target. Each route names one target.
+    static func routes(_ list: [Value]?) throws -> [String: Target] {
+        var out: [String: Target] = [:]
+        let known = routeKeys.sorted().joined(separator: ", ")
         for (index, route) in (list ?? []).enumerated() {
             let at = "routes[\(index)]"
-            guard let fields = route.revealed.mapValue else { throw PluginError(.invalid, "\(at) must be a map {destinationCidrBlock, gatewayId}") }
-            if let unknown = fields.keys.first(where: { !routeKeys.contains($0) }) {
-                throw PluginError(.invalid, "\(at): unknown key '\(unknown)' (known: destinationCidrBlock, gatewayId)")
+            guard let fields = route.revealed.mapValue else { throw PluginError(.invalid, "\(at) must be a map {destinationCidrBlock, gatewayId or natGatewayId}") }
+            if let unknown = fields.keys.sorted().first(where: { !routeKeys.contains($0) }) {
+                throw PluginError(.invalid, "\(at): unknown key '\(unknown)' (known: \(known))")
             }
             guard let destination = fields["destinationCidrBlock"]?.stringValue, !destination.isEmpty else {
                 throw PluginError(.invalid, "\(at): 'destinationCidrBlock' is required")
             }
-            guard let gateway = fields["gatewayId"]?.stringValue, !gateway.isEmpty else {
-                throw PluginError(.invalid, "\(at): 'gatewayId' is required")
+            let targets = ["gatewayId", "natGatewayId"].compactMap { key -> Target? in
+                guard let id = fields[key]?.stringValue, !id.isEmpty else { return nil }
+                return Target(key: key, id: id)
             }
-            if gateway == "local" { throw PluginError(.invalid, "\(at): the local route is AWS's and is not listed in 'routes'") }
+            guard targets.count == 1, let target = targets.first else {
+                throw PluginError(.invalid, targets.isEmpty ? "\(at): 'gatewayId' is required (or 'natGatewayId' for a NAT gateway)"
+                                                            : "\(at): give either 'gatewayId' or 'natGatewayId', not both")
+            }
+            if target.id == "local" { throw PluginError(.invalid, "\(at): the local route is AWS's and is not listed in 'routes'") }
+            if target.id.hasPrefix("vpce-") { throw PluginError(.invalid, "\(at): VPC endpoint routes belong to the aws_vpc_endpoint (its routeTableIds), not to 'routes'") }
             if out[destination] != nil { throw PluginError(.invalid, "\(at): two routes for \(destination)") }
-            out[destination] = gateway
+            out[destination] = target
         }
         return out
     }
 
-    /// The IPv4 gateway routes AWS has, without the local route.
-    static func routes(xml table: XMLTree) -> [String: String] {
-        var out: [String: String] = [:]
+    /// The IPv4 gateway and NAT gateway routes AWS has, without the local route and without
+    /// the routes VPC endpoints manage (to a prefix list, through a `vpce-` gateway).
+    static func routes(xml table: XMLTree) -> [String: Target] {
+        var out: [String: Target] = [:]
         for route in table.items("routeSet") {
-            guard let destination = route.string("destinationCidrBlock"), let gateway = route.string("gatewayId"), gateway != "local" else { continue }
-            out[destination] = gateway
+            guard let destination = route.string("destinationCidrBlock"), !destination.isEmpty else { continue }
+            if let nat = route.string("natGatewayId"), !nat.isEmpty {
+                out[destination] = Target(key: "natGatewayId", id: nat)
+            } else if let gateway = route.string("gatewayId"), gateway != "local", !gateway.hasPrefix("vpce-"), !gateway.isEmpty {
+                out[destination] = Target(key: "gatewayId", id: gateway)
+            }
         }
         return out
     }
 
-    static func value(_ routes: [String: String]) -> Value {
-        .list(routes.sorted { $0.key < $1.key }.map { .map(["destinationCidrBlock": .string($0.key), "gatewayId": .string($0.value)]) })
+    static func value(_ routes: [String: Target]) -> Value {
+        .list(routes.sorted { $0.key < $1.key }.map { .map(["destinationCidrBlock": .string($0.key), $0.value.key: .string($0.value.id)]) })
     }
 
     private func describe(_ id: String, _ context: ResourceContext) async throws -> XMLTree? {
@@ -136,14 +158,14 @@ struct RouteTableResource: EC2ListedResource {
                 _ = try await context.client.query(service: .ec2, action: "DeleteRoute", params: ["RouteTableId": id, "DestinationCidrBlock": destination])
             } catch let error as AWSError where error.kind == .notFound {}
         }
-        for (destination, gateway) in wanted.sorted(by: { $0.key < $1.key }) {
-            let params: QueryParameters = ["RouteTableId": id, "DestinationCidrBlock": destination, "GatewayId": gateway]
+        for (destination, target) in wanted.sorted(by: { $0.key < $1.key }) {
+            let params: QueryParameters = ["RouteTableId": id, "DestinationCidrBlock": destination, target.parameter: target.id]
             if let existing = actual[destination] {
-                guard existing != gateway else { continue }
-                context.progress.report("replacing route \(destination) of \(id): \(gateway)")
+                guard existing != target else { continue }
+                context.progress.report("replacing route \(destination) of \(id): \(target.id)")
                 _ = try await context.client.query(service: .ec2, action: "ReplaceRoute", params: params)
             } else {
-                context.progress.report("creating route \(destination) → \(gateway) in \(id)")
+                context.progress.report("creating route \(destination) → \(target.id) in \(id)")
                 _ = try await context.client.query(service: .ec2, action: "CreateRoute", params: params)
             }
         }

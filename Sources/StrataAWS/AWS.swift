@@ -56,14 +56,22 @@ public enum AWS {
         public var arn: Expr<String> { attribute("arn") }
     }
 
-    /// One route of a route table: a destination and the gateway it goes through.
+    /// One route of a route table: a destination and the gateway (or NAT gateway) it goes through.
     public struct Route {
         public var destinationCidrBlock: String
-        public var gatewayId: Expr<String>
+        /// An internet or virtual private gateway; nil for a NAT route.
+        public var gatewayId: Expr<String>?
+        /// A NAT gateway (`toNAT`); nil for a gateway route.
+        public var natGatewayId: Expr<String>?
 
         public init(_ destinationCidrBlock: String, gatewayId: Expr<String>) {
             self.destinationCidrBlock = destinationCidrBlock
             self.gatewayId = gatewayId
+        }
+
+        public init(_ destinationCidrBlock: String, natGatewayId: Expr<String>) {
+            self.destinationCidrBlock = destinationCidrBlock
+            self.natGatewayId = natGatewayId
         }
 
         /// 0.0.0.0/0 through this internet gateway.
@@ -72,7 +80,10 @@ public enum AWS {
         }
 
         var value: Value {
-            .map(["destinationCidrBlock": .string(destinationCidrBlock), "gatewayId": gatewayId.value])
+            var fields: [String: Value] = ["destinationCidrBlock": .string(destinationCidrBlock)]
+            if let gatewayId { fields["gatewayId"] = gatewayId.value }
+            if let natGatewayId { fields["natGatewayId"] = natGatewayId.value }
+            return .map(fields)
         }
     }
 

@@ -82,6 +82,8 @@ struct ApplyRun {
 
     func applyStack(_ engine: Engine, directory: URL, interrupt: Interrupt, style: Style) async throws -> ApplyReport? {
         let key = engine.key(for: directory)
+        // Recovery starts plugins before the stack is loaded: the lock applies to it too.
+        try engine.requireProviderLock(ofStack: directory)
         return try await engine.withLock(key, operation: destroy ? "destroy" : "apply") {
             let adopted = try await engine.recover(key)
             if !adopted.isEmpty {
@@ -104,6 +106,7 @@ struct ApplyRun {
 
     func applySavedPlan(_ engine: Engine, file: URL, interrupt: Interrupt, style: Style) async throws -> ApplyReport? {
         let plan = try StrataEngine.Plan.read(from: file, cipher: engine.cipher)
+        try engine.requireProviderLock(ofStack: URL(fileURLWithPath: plan.stackDirectory))
         return try await engine.withLock(plan.key, operation: "apply") {
             let adopted = try await engine.recover(plan.key)
             if !adopted.isEmpty {

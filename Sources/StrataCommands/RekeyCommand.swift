@@ -19,7 +19,11 @@ extension StrataCommand.State {
 
         func run() async throws {
             let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-            guard case .sqlite(let stateFile, _) = try StateBackends.location(url: global.state, workingDirectory: cwd) else { return }
+            guard case .sqlite(let stateFile, _) = try StateBackends.location(url: global.state, workingDirectory: cwd) else {
+                throw CommandFailure(
+                    message: "state rekey works on SQLite state files. A PostgreSQL state is sealed with STRATA_STATE_KEY, "
+                        + "which every worker shares; rotating it there is not supported yet")
+            }
             let engine = try global.engine()
             guard let backend = engine.backend as? SQLiteStateBackend else {
                 throw CommandFailure(message: "rekey works on SQLite state files")

@@ -124,42 +124,6 @@ extension StrataCommand {
             }
         }
     }
-
-    struct Providers: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "List the provider plugins found, their versions and resource types.",
-            discussion: "Plugins are executables named strata-provider-NAME in --plugin-dir, $STRATA_PLUGIN_PATH, next to strata, and ~/.strata/plugins.")
-
-        @OptionGroup var global: GlobalOptions
-        @Flag(help: "Print JSON, with the full schemas.") var json = false
-
-        func run() async throws {
-            let engine = try global.engine()
-            let found = engine.registry.searchPath.discover()
-            var schemas: [String: ProviderSchema] = [:]
-            var failures: [String: String] = [:]
-            try await Self.withEngine(engine) { engine in
-                for name in found.keys.sorted() {
-                    do { schemas[name] = try await engine.registry.provider(name).schema } catch { failures[name] = userMessage(error) }
-                }
-            }
-            if json {
-                print(String(decoding: try StrataJSON.encode(schemas, pretty: true), as: UTF8.self))
-                return
-            }
-            if found.isEmpty { print("No provider plugins found in: " + engine.registry.searchPath.directories.map(\.path).joined(separator: ", ")) }
-            for name in found.keys.sorted() {
-                if let schema = schemas[name] {
-                    print("\(global.style.bold(name)) \(schema.version) (protocol v\(schema.protocolVersion)) \(global.style.dim(found[name]!.path))")
-                    for (type, resource) in schema.resources.sorted(by: { $0.key < $1.key }) {
-                        print("  \(type)" + (resource.description.map { global.style.dim("  \($0)") } ?? ""))
-                    }
-                } else {
-                    print("\(global.style.bold(name)) \(global.style.red("failed to start")): \(failures[name] ?? "")")
-                }
-            }
-        }
-    }
 }
 
 /// Encodes any Encodable (for "one or many" JSON answers).

@@ -28,7 +28,7 @@ public struct StrataCommand: AsyncParsableCommand {
 
 /// Options every command that touches a stack shares.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Where state is kept: a SQLite file path or sqlite:PATH (default: .strata/state.db here).", valueName: "url"))
+    @Option(name: .long, help: ArgumentHelp("Where state is kept: a SQLite file path or sqlite:PATH (default: .strata/state.db here), or postgres://USER@HOST:PORT/DB?schema=NAME (needs STRATA_STATE_KEY; docs/state-backends.md).", valueName: "url"))
     var state: String?
 
     @Option(name: .long, help: ArgumentHelp("The stack instance: one state per stack and instance.", valueName: "name"))
@@ -69,11 +69,13 @@ struct GlobalOptions: ParsableArguments {
 
     var style: Style { Style(color: !noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil && isatty(1) == 1) }
 
-    func engine(parallelism: Int = 10, progress: (@Sendable (String, Int, String) -> Void)? = nil) throws -> Engine {
-        try Engine(configuration: .init(
+    func engine(parallelism: Int = 10, checksProviderLock: Bool = true, progress: (@Sendable (String, Int, String) -> Void)? = nil) throws -> Engine {
+        var configuration = Engine.Configuration(
             workingDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
             stateURL: state, instance: instance, variables: variableMap, pluginDirectories: pluginDirectories,
-            parallelism: parallelism, lockTimeout: lockTimeout, pluginTimeout: pluginTimeout), progress: progress)
+            parallelism: parallelism, lockTimeout: lockTimeout, pluginTimeout: pluginTimeout)
+        configuration.checksProviderLock = checksProviderLock
+        return try Engine(configuration: configuration, progress: progress)
     }
 }
 

@@ -364,8 +364,8 @@ public struct DriftDetector: Sendable {
                 guard let state = iterator.next() else { return false }
                 guard let handle = handles[state.provider] else { return startNext() }
                 group.addTask {
-                    let request = ReadRequest(type: state.type, id: state.id, inputs: state.inputs.mapValues(\.revealed),
-                                              outputs: state.outputs.mapValues(\.revealed))
+                    let request = ReadRequest(type: state.type, id: state.id, inputs: handle.client.reveal(state.inputs),
+                                              outputs: handle.client.reveal(state.outputs))
                     do {
                         let response = try await Retry.run(handle) {
                             try await handle.client.call(.read, request, as: ReadResponse.self, timeout: timeout)
@@ -576,7 +576,7 @@ extension Engine {
                     // Read again under the lock: the report holds no secret values.
                     let handle = try await registry.provider(state.provider)
                     let timeout = registry.callTimeout
-                    let request = ReadRequest(type: state.type, id: state.id, inputs: state.inputs.mapValues(\.revealed), outputs: state.outputs.mapValues(\.revealed))
+                    let request = ReadRequest(type: state.type, id: state.id, inputs: handle.client.reveal(state.inputs), outputs: handle.client.reveal(state.outputs))
                     let response = try await Retry.run(handle) {
                         try await handle.client.call(.read, request, as: ReadResponse.self, timeout: timeout)
                     }

@@ -1,6 +1,7 @@
 import Foundation
 import StrataModel
 import StrataPluginKit
+import StrataPostgresState
 import StrataState
 
 /// The stages of a run, named: load the stack → plan against the state → apply the plan.
@@ -15,6 +16,9 @@ public struct Engine: Sendable {
         public var parallelism: Int
         public var lockTimeout: Double
         public var pluginTimeout: Double
+        /// Whether loading a stack enforces its `strata.lock.json` (off only for
+        /// `strata providers lock`, which writes it).
+        public var checksProviderLock = true
 
         public init(workingDirectory: URL, stateURL: String?, instance: String, variables: [String: String],
                     pluginDirectories: [String], parallelism: Int, lockTimeout: Double, pluginTimeout: Double) {
@@ -40,11 +44,9 @@ public struct Engine: Sendable {
 
     public init(configuration: Configuration, progress: (@Sendable (String, Int, String) -> Void)? = nil) throws {
         self.configuration = configuration
-        let backend = try StateBackends.open(url: configuration.stateURL, workingDirectory: configuration.workingDirectory)
-        self.backend = backend
-        // The backend already read the key: saved plans use the same one.
-        self.cipher = try (backend as? SQLiteStateBackend)?.cipher
-            ?? StateBackends.cipher(url: configuration.stateURL, workingDirectory: configuration.workingDirectory)
+        // A SQLite file or a postgres:// URL; the key that seals its secrets comes with it,
+        // and saved plans use the same one.
+        (self.backend, self.cipher) = try StateBackendOpener.open(url: configuration.stateURL, workingDirectory: configuration.workingDirectory)
         self.registry = ProviderRegistry(
             searchPath: PluginSearchPath(extra: configuration.pluginDirectories),
             workingDirectory: configuration.workingDirectory, callTimeout: configuration.pluginTimeout, progress: progress)
@@ -65,10 +67,30 @@ public struct Engine: Sendable {
         let loader = try StackLoader.standard()
         let request = StackLoader.Request(directory: directory, stackName: Engine.stackName(of: directory), instance: configuration.instance,
                                           variables: configuration.variables, knownValues: knownValues)
+        let result: StackLoader.Result
         if let compiledStack, compiledStack.directory.standardizedFileURL == directory.standardizedFileURL {
-            return try loader.run(compiledStack, request)
+            result = try loader.run(compiledStack, request)
+        } else {
+            result = try loader.load(request)
         }
-        return try loader.load(request)
+        if configuration.checksProviderLock {
+            try registry.pins.requireLock(ofStack: directory, uses: Engine.pluginNames(result.manifest))
+        }
+        return result
+    }
+
+    /// Enforces the stack's `strata.lock.json`, if it has one, for every plugin this run starts
+    /// from now on (and those it already started). Loading a stack does it too; call it first
+    /// where plugins start before the stack is loaded (recovery, saved plans).
+    public func requireProviderLock(ofStack directory: URL) throws {
+        guard configuration.checksProviderLock else { return }
+        try registry.pins.requireLock(ofStack: directory)
+    }
+
+    /// The plugins a manifest uses, by name (`aws`, not `aws.eu`).
+    public static func pluginNames(_ manifest: Manifest) -> Set<String> {
+        Set((manifest.resources.map(\.providerKey) + manifest.dataSources.map(\.providerKey) + manifest.providers.map(\.key))
+            .map { ProviderInstance.pluginName(ofKey: $0) })
     }
 
     /// Loads a stack; when some of its checks need values that the state has, runs it once
@@ -135,7 +157,7 @@ public struct Engine: Sendable {
         for intent in intents {
             let handle = try await registry.provider(intent.provider)
             let response = try await Retry.run(handle) {
-                try await handle.client.call(.recover, RecoverRequest(type: intent.address.type, token: intent.token, inputs: intent.inputs.mapValues(\.revealed)), as: RecoverResponse.self, timeout: 120)
+                try await handle.client.call(.recover, RecoverRequest(type: intent.address.type, token: intent.token, inputs: handle.client.reveal(intent.inputs)), as: RecoverResponse.self, timeout: 120)
             }
             if response.found, let id = response.id {
                 let occupied = snapshot.resources.contains { $0.address == intent.address && !$0.deposed && $0.id != id }
@@ -195,8 +217,9 @@ public struct Engine: Sendable {
 
     public func shutdown() async {
         await registry.shutdownAll()
-        // Closing the SQLite file folds its write-ahead log back in, so no -wal is left behind.
-        if let sqlite = backend as? SQLiteStateBackend { try? sqlite.close() }
+        // Closing the SQLite file folds its write-ahead log back in, so no -wal is left behind;
+        // a PostgreSQL backend closes its connections.
+        try? await backend.close()
     }
 }
 

@@ -64,7 +64,9 @@ public struct Executor: Sendable {
                         } catch let error as StateError {
                             return (id, .stateFailed(error.description), nil)
                         } catch {
-                            return (id, .failed(Executor.message(error), seconds: Date().timeIntervalSince(start)), nil)
+                            // The plugin saw the secrets in the clear and may quote them.
+                            let redaction = Redaction(inputs ?? [:], step.prior?.inputs ?? [:], step.prior?.outputs ?? [:])
+                            return (id, .failed(redaction.redact(Executor.message(error)), seconds: Date().timeIntervalSince(start)), nil)
                         }
                     }
                 }
@@ -140,7 +142,7 @@ public struct Executor: Sendable {
                 try await backend.write(plan.key, .depose(step.address))
             }
             let token = randomHex(bytes: 16)
-            let plain = inputs.mapValues(\.revealed)
+            let plain = handle.client.reveal(inputs)
             try await backend.journal(plan.key, Intent(token: token, address: step.address, provider: step.provider, inputs: inputs))
             let tags = ["strata:stack": plan.key.stack, "strata:instance": plan.key.instance, "strata:address": step.address.description, "strata:token": token]
             let response = try await Retry.run(handle) {
@@ -167,9 +169,9 @@ public struct Executor: Sendable {
                 // What was unknown at plan time turned out unchanged: nothing to do.
                 return (.unchanged, prior.outputs)
             }
-            let plain = inputs.mapValues(\.revealed)
+            let plain = handle.client.reveal(inputs)
             let response = try await Retry.run(handle) {
-                try await handle.client.call(.update, UpdateRequest(type: step.type, id: prior.id, priorInputs: prior.inputs.mapValues(\.revealed), priorOutputs: prior.outputs.mapValues(\.revealed), inputs: plain), as: UpdateResponse.self, timeout: timeout)
+                try await handle.client.call(.update, UpdateRequest(type: step.type, id: prior.id, priorInputs: handle.client.reveal(prior.inputs), priorOutputs: handle.client.reveal(prior.outputs), inputs: plain), as: UpdateResponse.self, timeout: timeout)
             }
             let outputs = Executor.secretsKept(Planner.markSecrets(response.outputs, schema: schema), inputs: inputs)
             var state = ResourceState(address: step.address, provider: step.provider, id: prior.id, inputs: inputs, outputs: outputs, dependencies: desired.dependencies)
@@ -182,7 +184,7 @@ public struct Executor: Sendable {
             let deposed = op.deposedCopy
             do {
                 try await Retry.run(handle) {
-                    _ = try await handle.client.call(.delete, DeleteRequest(type: step.type, id: prior.id, inputs: prior.inputs.mapValues(\.revealed), outputs: prior.outputs.mapValues(\.revealed)), as: EmptyResponse.self, timeout: timeout)
+                    _ = try await handle.client.call(.delete, DeleteRequest(type: step.type, id: prior.id, inputs: handle.client.reveal(prior.inputs), outputs: handle.client.reveal(prior.outputs)), as: EmptyResponse.self, timeout: timeout)
                 }
             } catch let error as PluginCallError where error.kind == .notFound {
                 // Already gone: what we wanted.
@@ -192,13 +194,51 @@ public struct Executor: Sendable {
         }
     }
 
-    /// Keeps the stack's secret marking on inputs the provider echoes back as plain values.
+    /// Keeps the stack's secret marking on inputs the provider echoes back as plain values,
+    /// and marks secret every output that holds the text of a secret input (a provider that
+    /// derives `result = "postgres://app:\(password)@db"` from a secret does not say so).
     static func secretsKept(_ outputs: [String: Value], inputs: [String: Value]) -> [String: Value] {
         var out = outputs
         for (name, value) in inputs where value.containsSecret {
             if let echoed = out[name], !echoed.containsSecret { out[name] = .secret(echoed) }
         }
+        let secretTexts = Set(inputs.values.flatMap { Executor.secretStrings(in: $0, inSecret: false) })
+        guard !secretTexts.isEmpty else { return out }
+        for (name, value) in out where !value.containsSecret {
+            let texts = Executor.strings(in: value)
+            if texts.contains(where: { text in secretTexts.contains { text.contains($0) } }) { out[name] = .secret(value) }
+        }
         return out
+    }
+
+    /// Secrets shorter than this are not looked for inside other values (every output would
+    /// hold a one-letter secret somewhere).
+    static let shortestSecretLookedFor = 4
+
+    /// The strings inside the secret parts of a value.
+    static func secretStrings(in value: Value, inSecret: Bool) -> [String] {
+        switch value {
+        case .secret(let inner): return secretStrings(in: inner, inSecret: true)
+        case .string(let text): return inSecret && text.count >= shortestSecretLookedFor ? [text] : []
+        case .list(let items): return items.flatMap { secretStrings(in: $0, inSecret: inSecret) }
+        case .map(let fields): return fields.values.flatMap { secretStrings(in: $0, inSecret: inSecret) }
+        case .template(let parts): return parts.flatMap { secretStrings(in: $0, inSecret: inSecret) }
+        default:
+            if inSecret, case .number = value { return [value.rendered()].filter { $0.count >= shortestSecretLookedFor } }
+            return []
+        }
+    }
+
+    /// Every string inside a value (map keys too).
+    static func strings(in value: Value) -> [String] {
+        switch value {
+        case .string(let text): return [text]
+        case .secret(let inner): return strings(in: inner)
+        case .list(let items): return items.flatMap(strings(in:))
+        case .map(let fields): return Array(fields.keys) + fields.values.flatMap(strings(in:))
+        case .template(let parts): return parts.flatMap(strings(in:))
+        default: return []
+        }
     }
 
     static func message(_ error: any Error) -> String {

@@ -87,6 +87,8 @@ public struct Fleet: Sendable {
         self.engine = engine
         self.directory = directory.standardizedFileURL
         self.compiled = try StackLoader.standard().compile(self.directory, stackName: Engine.stackName(of: directory))
+        // Before any tenant starts a plugin (recovery runs before the stack is loaded).
+        try engine.requireProviderLock(ofStack: self.directory)
     }
 
     // MARK: Runs
@@ -206,7 +208,7 @@ public struct Fleet: Sendable {
         configuration.instance = TenantID.instance(for: id)
         configuration.variables = variables
         let registry = ProviderRegistry(searchPath: engine.registry.searchPath, workingDirectory: configuration.workingDirectory,
-                                        callTimeout: configuration.pluginTimeout)
+                                        callTimeout: configuration.pluginTimeout, pins: engine.registry.pins)
         var tenantEngine = Engine(configuration: configuration, backend: engine.backend, registry: registry, cipher: engine.cipher)
         tenantEngine.compiledStack = compiled
         return tenantEngine

@@ -102,7 +102,14 @@ extension Plan {
     /// Writes the plan with its secrets sealed by the state's key (a plan file holds inputs).
     public func write(to url: URL, cipher: SecretCipher? = nil) throws {
         var tree = try ValueEncoding.value(self)
-        if let cipher { tree = try cipher.seal(tree) }
+        if let cipher {
+            // Every --var is sealed like a secret: strata cannot tell which ones are.
+            if case .map(var fields) = tree, case .map(let variables)? = fields["variables"] {
+                fields["variables"] = .map(variables.mapValues { .secret($0) })
+                tree = .map(fields)
+            }
+            tree = try cipher.seal(tree)
+        }
         try ValueJSON.data(tree).write(to: url, options: .atomic)
     }
 
@@ -112,7 +119,13 @@ extension Plan {
         let plan: Plan
         do {
             var tree = try ValueJSON.parse(data)
-            if let cipher { tree = try cipher.open(tree) }
+            if let cipher {
+                tree = try cipher.open(tree)
+                if case .map(var fields) = tree, case .map(let variables)? = fields["variables"] {
+                    fields["variables"] = .map(variables.mapValues(\.revealed))
+                    tree = .map(fields)
+                }
+            }
             plan = try ValueDecoding.decode(Plan.self, from: tree)
         } catch let error as StateError {
             throw PlanError.badPlanFile("\(url.path): \(error)")

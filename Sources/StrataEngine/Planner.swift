@@ -262,7 +262,7 @@ public struct Planner: Sendable {
             let handle = try await registry.provider(source.providerKey)
             do {
                 let response = try await Retry.run(handle) {
-                    try await handle.client.call(.lookup, LookupRequest(type: source.type, inputs: inputs.mapValues(\.revealed)), as: LookupResponse.self, timeout: registry.callTimeout)
+                    try await handle.client.call(.lookup, LookupRequest(type: source.type, inputs: handle.client.reveal(inputs)), as: LookupResponse.self, timeout: registry.callTimeout)
                 }
                 let outputs = Planner.markSecrets(response.outputs, schema: handle.schema.dataSources?[source.type])
                 known[source.address] = outputs
@@ -417,7 +417,7 @@ public struct Planner: Sendable {
                 guard let state = iterator.next() else { return false }
                 let handle = try await registry.provider(state.provider)
                 group.addTask {
-                    let request = ReadRequest(type: state.type, id: state.id, inputs: state.inputs.mapValues(\.revealed), outputs: state.outputs.mapValues(\.revealed))
+                    let request = ReadRequest(type: state.type, id: state.id, inputs: handle.client.reveal(state.inputs), outputs: handle.client.reveal(state.outputs))
                     let response: ReadResponse
                     do {
                         response = try await Retry.run(handle) {
@@ -428,7 +428,7 @@ public struct Planner: Sendable {
                         return (state.address, nil)
                     }
                     guard response.exists else { return (state.address, nil) }
-                    return (state.address, Planner.markSecrets(response.outputs, schema: handle.schema.resources[state.type]))
+                    return (state.address, Executor.secretsKept(Planner.markSecrets(response.outputs, schema: handle.schema.resources[state.type]), inputs: state.inputs))
                 }
                 return true
             }
@@ -463,7 +463,7 @@ public struct Planner: Sendable {
             func startNext() async throws -> Bool {
                 guard let i = iterator.next(), let desired = snapshot[i].desired else { return false }
                 let handle = try await registry.provider(snapshot[i].provider)
-                let inputs = desired.inputs.mapValues { $0.isKnown ? $0.revealed : Value.unknown }
+                let inputs = handle.client.reveal(desired.inputs.mapValues { $0.isKnown ? $0 : Value.unknown })
                 group.addTask {
                     (i, try await handle.client.call(.check, CheckRequest(type: desired.type, inputs: inputs), as: CheckResponse.self, timeout: 60))
                 }
@@ -480,8 +480,10 @@ public struct Planner: Sendable {
         var problems: [Diagnostic] = []
         for (i, response) in results {
             if let seconds = response.estimatedSeconds { steps[i].estimatedSeconds = seconds }
+            // The plugin saw the secrets in the clear and may quote them.
+            let redaction = Redaction(steps[i].desired?.inputs ?? [:])
             for problem in response.problems {
-                problems.append(Diagnostic(.error, problem.message, address: steps[i].address.description, location: steps[i].desired?.location))
+                problems.append(Diagnostic(.error, redaction.redact(problem.message), address: steps[i].address.description, location: steps[i].desired?.location))
             }
         }
         if !problems.isEmpty { throw PlanError.validation(problems.sorted { ($0.address ?? "") < ($1.address ?? "") }) }

@@ -50,6 +50,9 @@ public final class PluginClient: Sendable {
     private let writeLock = Mutex(())
     private let state = Mutex(ClientState())
     private let stderrTail = Mutex([String]())
+    /// The secret texts sent to this plugin (through `reveal`): what it says back — errors,
+    /// progress, its log — is shown with them hidden.
+    private let secretTexts = Mutex(Set<String>())
     /// Called with (request id, message) for `progress` notifications.
     private let onProgress: (@Sendable (Int, String) -> Void)?
 
@@ -97,6 +100,21 @@ public final class PluginClient: Sendable {
 
     /// False once the process has exited.
     public var isAlive: Bool { state.withLock { $0.dead == nil } }
+
+    /// The values as the plugin gets them (secret markers removed), noting the secret texts
+    /// among them so that nothing the plugin says back shows them.
+    public func reveal(_ fields: [String: Value]) -> [String: Value] {
+        let texts = fields.values.flatMap { Executor.secretStrings(in: $0, inSecret: false) }
+        if !texts.isEmpty { secretTexts.withLock { $0.formUnion(texts) } }
+        return fields.mapValues(\.revealed)
+    }
+
+    /// `text` from the plugin with every secret sent to it hidden.
+    public func redact(_ text: String) -> String {
+        let texts = secretTexts.withLock { $0 }
+        guard !texts.isEmpty else { return text }
+        return Redaction(texts: texts).redact(text)
+    }
 
     /// Calls `method` and waits for its answer (or the timeout).
     public func call<Params: Encodable & Sendable, Result: Decodable>(
@@ -208,14 +226,16 @@ public final class PluginClient: Sendable {
         guard case .map(let message)? = try? ValueJSON.parse(line) else { return }
         if case .string(let method)? = message["method"] {
             if method == "progress", let note = try? ValueDecoding.decode(RPCIncomingRequest<ProgressNotification>.self, from: .map(message)) {
-                onProgress?(note.params.id, note.params.message)
+                onProgress?(note.params.id, redact(note.params.message))
             }
             return
         }
         guard let number = message["id"]?.numberValue, let continuation = state.withLock({ $0.pending.removeValue(forKey: Int(number)) }) else { return }
         if let error = message["error"], error != .null {
             let object = (try? ValueDecoding.decode(RPCErrorObject.self, from: error)) ?? RPCErrorObject(PluginError(.fatal, "unreadable error: \(error.rendered())"))
-            continuation.resume(throwing: PluginCallError.plugin(provider: name, object.pluginError))
+            var pluginError = object.pluginError
+            pluginError.message = redact(pluginError.message)
+            continuation.resume(throwing: PluginCallError.plugin(provider: name, pluginError))
         } else {
             continuation.resume(returning: .map(message))
         }
@@ -232,7 +252,7 @@ public final class PluginClient: Sendable {
             if n <= 0 { break }
             pendingText += String(decoding: chunk[0..<n], as: UTF8.self)
             while let newline = pendingText.firstIndex(of: "\n") {
-                let line = String(pendingText[..<newline])
+                let line = redact(String(pendingText[..<newline]))
                 pendingText = String(pendingText[pendingText.index(after: newline)...])
                 if verbose { FileHandle.standardError.write(Data("[\(name)] \(line)\n".utf8)) }
                 stderrTail.withLock {

@@ -87,14 +87,17 @@ public actor ProviderRegistry {
     public nonisolated let searchPath: PluginSearchPath
     public nonisolated let workingDirectory: URL
     public nonisolated let callTimeout: Double
+    /// The lock files this run enforces; checked before each plugin starts.
+    public nonisolated let pins: PluginPins
     private var handles: [String: ProviderHandle] = [:]
     private var starting: [String: Task<ProviderHandle, any Error>] = [:]
     private var all: [PluginClient] = []
     private let progress: (@Sendable (String, Int, String) -> Void)?
 
-    public init(searchPath: PluginSearchPath, workingDirectory: URL, callTimeout: Double = 600,
+    public init(searchPath: PluginSearchPath, workingDirectory: URL, callTimeout: Double = 600, pins: PluginPins = PluginPins(),
                 progress: (@Sendable (String, Int, String) -> Void)? = nil) {
         self.searchPath = searchPath
+        self.pins = pins
         self.workingDirectory = workingDirectory
         self.callTimeout = callTimeout
         self.progress = progress
@@ -136,6 +139,8 @@ public actor ProviderRegistry {
         guard let url = searchPath.locate(name) else {
             throw ProviderError.notFound(name, searched: searchPath.directories)
         }
+        // Before it runs: a binary the stack's lock does not pin is refused.
+        try pins.verify(name, executable: url)
         var onProgress: (@Sendable (Int, String) -> Void)? = nil
         if let report = progress {
             onProgress = { id, message in report(name, id, message) }
@@ -143,7 +148,7 @@ public actor ProviderRegistry {
         let client: PluginClient
         do {
             client = try PluginClient(
-                name: name, executable: url, environment: ProcessInfo.processInfo.environment,
+                name: name, executable: url, environment: PluginEnvironment(plugin: name).scrub(ProcessInfo.processInfo.environment),
                 workingDirectory: workingDirectory, onProgress: onProgress)
         } catch {
             throw ProviderError.startFailed(name, "\(error)")
@@ -160,7 +165,7 @@ public actor ProviderRegistry {
         }
         if let config = configurations[key] {
             do {
-                _ = try await client.call(.configure, ConfigureRequest(config: config.mapValues(\.revealed)), as: EmptyResponse.self, timeout: 60)
+                _ = try await client.call(.configure, ConfigureRequest(config: client.reveal(config)), as: EmptyResponse.self, timeout: 60)
             } catch let error as PluginCallError where error.kind == .unsupported {
                 if !config.isEmpty { throw ProviderError.startFailed(key, "it takes no configuration, and the stack gives it some") }
             } catch {

@@ -380,7 +380,8 @@ public final class SQLiteStateBackend: StateBackend {
 
     public func recordOrigin(_ key: InstanceKey, _ origin: InstanceOrigin) async throws {
         do {
-            let variables = try Self.encodeJSON(origin.variables)
+            // Every --var is sealed like a secret: strata cannot tell which ones are.
+            let variables = try Self.encodeJSON(try seal(origin.variables.mapValues { Value.secret(.string($0)) }))
             try await pool.write { db in
                 try db.cachedStatement(
                     sql: """
@@ -405,7 +406,7 @@ public final class SQLiteStateBackend: StateBackend {
                 else { return nil }
                 return InstanceOrigin(
                     stackDirectory: try row.decode(String.self, atIndex: 0),
-                    variables: try Self.decodeJSON([String: String].self, try row.decode(String.self, atIndex: 1), "variables of \(key)"),
+                    variables: try self.open(Self.decodeFields(try row.decode(String.self, atIndex: 1), "variables of \(key)")).compactMapValues { $0.revealed.stringValue },
                     recordedAt: Date(timeIntervalSince1970: try row.decode(Double.self, atIndex: 2)))
             }
         } catch {
@@ -849,7 +850,8 @@ extension SQLiteStateBackend {
             return try await pool.write { db in
                 var count = 0
                 for (table, column, keyColumns) in [("resources", "inputs_json", ["rowid"]), ("resources", "outputs_json", ["rowid"]),
-                                                    ("instances", "outputs_json", ["rowid"]), ("intents", "inputs_json", ["rowid"])] {
+                                                    ("instances", "outputs_json", ["rowid"]), ("intents", "inputs_json", ["rowid"]),
+                                                    ("instance_origins", "variables_json", ["rowid"])] {
                     let rows = try Row.fetchAll(db, sql: "SELECT \(keyColumns[0]), \(column) FROM \(table) WHERE \(column) IS NOT NULL")
                     for row in rows {
                         let id = try row.decode(Int64.self, atIndex: 0)

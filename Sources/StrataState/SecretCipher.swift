@@ -68,6 +68,17 @@ public struct SecretCipher: Sendable {
         return SecretCipher(key: bytes)
     }
 
+    /// The key for a state that many machines share (PostgreSQL): only `STRATA_STATE_KEY`, so
+    /// that every worker seals with the same key; a key file made on one machine would not be.
+    public static func shared(environment: [String: String], state: String) throws -> SecretCipher {
+        guard let text = environment["STRATA_STATE_KEY"], !text.isEmpty else {
+            throw StateError.storage(
+                "the state \(state) is shared, so its secrets are sealed with the key in STRATA_STATE_KEY, which is not set. "
+                    + "Set it on every machine that uses this state (64 hex digits, e.g. from `openssl rand -hex 32`).")
+        }
+        return SecretCipher(key: keyBytes(from: text))
+    }
+
     public static func keyFileURL(_ stateFile: URL) -> URL {
         stateFile.deletingLastPathComponent().appendingPathComponent("state.key")
     }

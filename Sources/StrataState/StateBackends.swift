@@ -8,9 +8,12 @@ public enum StateBackends {
     /// - `nil` or `""`: `.strata/state.db` under `workingDirectory` (the folder is created).
     /// - `PATH`, `sqlite:PATH`, `sqlite://PATH`, `file://PATH`: that SQLite file; a relative
     ///   path is taken from `workingDirectory`; its folder must exist.
-    /// - `postgres://…`, `s3://…`: not yet available (`StateError.badURL`).
+    /// - `postgres://…`: parsed here, opened by `StateBackendOpener` (StrataPostgresState);
+    ///   this function refuses it. `s3://…`: not yet available (`StateError.badURL`).
     public static func open(url: String?, workingDirectory: URL) throws -> any StateBackend {
         switch try location(url: url, workingDirectory: workingDirectory) {
+        case .postgres(let postgres):
+            throw StateError.unavailable("\(postgres) is a PostgreSQL state: open it with StateBackendOpener (StrataPostgresState)")
         case .sqlite(let file, let createFolder):
             let folder = file.deletingLastPathComponent()
             if createFolder {
@@ -38,6 +41,8 @@ public enum StateBackends {
         switch try location(url: url, workingDirectory: workingDirectory) {
         case .sqlite(let file, _):
             return try SecretCipher.load(environment: ProcessInfo.processInfo.environment, stateFile: file)
+        case .postgres(let postgres):
+            return try SecretCipher.shared(environment: ProcessInfo.processInfo.environment, state: postgres.description)
         }
     }
 
@@ -45,6 +50,8 @@ public enum StateBackends {
     public enum Location: Sendable, Hashable {
         /// A SQLite file; `createFolder` is true for the default location.
         case sqlite(URL, createFolder: Bool)
+        /// A PostgreSQL database (and schema in it).
+        case postgres(PostgresStateURL)
     }
 
     public static func location(url: String?, workingDirectory: URL) throws -> Location {
@@ -61,7 +68,9 @@ public enum StateBackends {
             path = String(text.dropFirst("sqlite:".count))
         } else if lower.hasPrefix("file://") {
             path = String(text.dropFirst("file://".count))
-        } else if lower.hasPrefix("postgres://") || lower.hasPrefix("postgresql://") || lower.hasPrefix("s3://") {
+        } else if PostgresStateURL.matches(text) {
+            return .postgres(try PostgresStateURL(text))
+        } else if lower.hasPrefix("s3://") {
             // Planned backends, behind the same StateBackend interface.
             throw StateError.badURL(text)
         } else if text.contains("://") {

@@ -187,6 +187,10 @@ public enum StateError: Error, Sendable, CustomStringConvertible {
     case alreadyExists(String)
     case storage(String)
     case badURL(String)
+    /// A `postgres://` URL that does not parse (password already hidden), and why.
+    case badPostgresURL(String, reason: String)
+    /// The state server could not be reached or refused us; the message says what to do.
+    case unavailable(String)
 
     public var description: String {
         switch self {
@@ -197,13 +201,16 @@ public enum StateError: Error, Sendable, CustomStringConvertible {
         case .notFound(let what): return "\(what) not found in the state"
         case .alreadyExists(let what): return "\(what) already exists in the state"
         case .storage(let message): return "state storage error: \(message)"
-        case .badURL(let url): return "unsupported --state '\(url)': use a file path, sqlite:PATH, or (later) postgres:// or s3://"
+        case .badURL(let url): return "unsupported --state '\(url)': use a file path, sqlite:PATH, or postgres://USER@HOST:PORT/DATABASE"
+        case .badPostgresURL(let url, let reason):
+            return "bad --state '\(url)': \(reason). Use postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME] (docs/state-backends.md)."
+        case .unavailable(let message): return message
         }
     }
 }
 
-/// A place state is kept. SQLite is the embedded default; PostgreSQL and S3 come later behind
-/// this same interface. Every method is safe to call from many tasks at once.
+/// A place state is kept. SQLite is the embedded default; PostgreSQL (StrataPostgresState) sits
+/// behind this same interface. Every method is safe to call from many tasks at once.
 public protocol StateBackend: Sendable {
     /// The instance's state; an empty one (serial 0, new lineage) if it was never written.
     func load(_ key: InstanceKey) async throws -> StateSnapshot
@@ -235,4 +242,10 @@ public protocol StateBackend: Sendable {
     func unlock(_ key: InstanceKey) async throws
     func forceUnlock(_ key: InstanceKey) async throws -> LockInfo?
     func lockHolder(_ key: InstanceKey) async throws -> LockInfo?
+    /// Lets go of connections and files; the backend is not used afterwards.
+    func close() async throws
+}
+
+extension StateBackend {
+    public func close() async throws {}
 }

@@ -1,0 +1,20 @@
+import Foundation
+import StrataState
+
+/// Opens the backend any `--state` value names, with the key that seals its secrets: SQLite
+/// files through `StateBackends`, `postgres://` URLs here.
+public enum StateBackendOpener {
+    public static func open(url: String?, workingDirectory: URL,
+                            environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (backend: any StateBackend, cipher: SecretCipher) {
+        switch try StateBackends.location(url: url, workingDirectory: workingDirectory) {
+        case .sqlite:
+            let backend = try StateBackends.open(url: url, workingDirectory: workingDirectory)
+            // The backend already read the key: saved plans use the same one.
+            let cipher = try (backend as? SQLiteStateBackend)?.cipher ?? StateBackends.cipher(url: url, workingDirectory: workingDirectory)
+            return (backend, cipher)
+        case .postgres(let postgres):
+            let cipher = try SecretCipher.shared(environment: environment, state: postgres.description)
+            return (PostgresStateBackend(url: postgres, cipher: cipher), cipher)
+        }
+    }
+}
