@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// The second wave wired together (issue 9's acceptance stack) against moto_server: an HTTP
-/// API in front of a Lambda function and a load balancer's URL, a Cognito user pool and app
+/// API in front of a Lambda function and an (internal) application load balancer, a Cognito user pool and app
 /// client, workers' queue with a dead-letter queue fed by an SNS topic, alarms on both queues
 /// to an alerts topic, a log group with retention, an encrypted EFS file system tagged for
 /// backup with a vault and a daily plan. It applies, re-plans empty and destroys clean. Also:
@@ -17,7 +17,11 @@ import Testing
         // Network for the file system.
         let vpc = AWS.VPC("main", cidrBlock: "10.30.0.0/16")
         let subnet = AWS.Subnet("a", vpc: vpc, cidrBlock: "10.30.1.0/24", availabilityZone: "us-east-1a")
+        let subnetB = AWS.Subnet("b", vpc: vpc, cidrBlock: "10.30.2.0/24", availabilityZone: "us-east-1b")
         let nfs = AWS.SecurityGroup("nfs", groupName: "nfs-\(run)", vpc: vpc, description: "nfs", ingress: [.tcp(2049, from: ["10.30.0.0/16"])])
+        let webSG = AWS.SecurityGroup("web", groupName: "web-\(run)", vpc: vpc, description: "web", ingress: [.tcp(80, from: ["10.30.0.0/16"])])
+        // The API servers' load balancer (internal), behind API Gateway's legacy routes.
+        let alb = AWS.LoadBalancer("app", loadBalancerName: "app-\(run)", subnets: [subnet, subnetB], securityGroups: [webSG], internal: true)
 
         // The API: Lambda behind API Gateway, legacy paths to the load balancer.
         let trust = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#
@@ -35,7 +39,7 @@ import Testing
         let api = AWS.HTTPAPI("public", apiName: "public-\(run)", corsAllowOrigins: ["https://app.example.com"])
         let stage = AWS.APIStage("default", api: api)
         let toLambda = AWS.APIIntegration("lambda", api: api, lambda: function)
-        let toALB = AWS.APIIntegration("alb", api: api, url: "http://internal-app-\(run).us-east-1.elb.amazonaws.com/")
+        let toALB = AWS.APIIntegration("alb", api: api, url: "http://\(alb.dnsName)/")
         let items = AWS.APIRoute("items", api: api, routeKey: "GET /items", integration: toLambda)
         let legacy = AWS.APIRoute("legacy", api: api, routeKey: "ANY /legacy/{proxy+}", integration: toALB)
         let invoke = AWS.LambdaPermission("api", function: function, statementId: "from-api", api: api)
@@ -67,6 +71,7 @@ import Testing
         let daily = AWS.BackupPlan("daily", planName: "daily-\(run)", vault: vault, deleteAfterDays: 35)
 
         Stack.output("api", api.id)
+        Stack.output("albDNS", alb.dnsName)
         Stack.output("url", stage.invokeUrl)
         Stack.output("function", function.id)
         Stack.output("pool", auth.id)
@@ -92,7 +97,7 @@ import Testing
         #expect(validate.status == 0, "the typed modules match the schemas: \(validate.output)")
         let apply = try cli.strata.run(["apply", stack, "--auto-approve"] + vars, environment: cli.env)
         #expect(apply.status == 0, "\(apply.output)")
-        #expect(apply.stdout.contains("30 created"), "\(apply.output)")
+        #expect(apply.stdout.contains("33 created"), "\(apply.output)")
         let out = try cli.outputs(stack, vars)
         let api = try #require(out["api"])
         #expect(out["url"] == "https://\(api).execute-api.us-east-1.amazonaws.com", "\(out)")
@@ -108,6 +113,9 @@ import Testing
             ["efs", "describe-file-systems", "--file-system-id", out["fs"] ?? ""],
             ["backup", "get-backup-plan", "--backup-plan-id", out["plan"] ?? ""],
         ])
+        let integrations = (jsonPath(try awsJSON(try cli.aws([["apigatewayv2", "get-integrations", "--api-id", api]])[0]), "Items") as? [[String: Any]] ?? [])
+            .compactMap { $0["IntegrationUri"] as? String }
+        #expect(integrations.contains("http://\(out["albDNS"] ?? "?")/"), "the legacy routes go to the load balancer: \(integrations)")
         let routes = (jsonPath(try awsJSON(results[0]), "Items") as? [[String: Any]] ?? []).compactMap { $0["RouteKey"] as? String }.sorted()
         #expect(routes == ["ANY /legacy/{proxy+}", "GET /items"], "\(results[0].output)")
         #expect(jsonPath(try awsJSON(results[1]), "Environment", "Variables", "USER_POOL") as? String == out["pool"], "\(results[1].output)")
@@ -127,7 +135,7 @@ import Testing
         let left = try cli.aws([
             ["apigatewayv2", "get-apis"], ["lambda", "list-functions"], ["--endpoint-url", server.endpoint, "sqs", "list-queues"], ["sns", "list-topics"],
             ["cloudwatch", "describe-alarms"], ["logs", "describe-log-groups"], ["cognito-idp", "list-user-pools", "--max-results", "60"],
-            ["efs", "describe-file-systems"], ["backup", "list-backup-vaults"], ["ec2", "describe-vpcs", "--filters", "Name=cidr,Values=10.30.0.0/16"],
+            ["efs", "describe-file-systems"], ["backup", "list-backup-vaults"], ["ec2", "describe-vpcs", "--filters", "Name=cidr,Values=10.30.0.0/16"], ["elbv2", "describe-load-balancers"],
         ])
         for result in left {
             #expect(result.status == 0 && !result.stdout.contains(run) && !result.stdout.contains("10.30.0.0/16"), "nothing of the stack is left: \(result.output)")
