@@ -33,6 +33,7 @@ struct AWSProvider: Provider {
             CognitoUserPoolResource(), CognitoUserPoolClientResource(), CognitoUserPoolDomainResource(),
             EFSFileSystemResource(), EFSMountTargetResource(), EFSAccessPointResource(),
             BackupVaultResource(), BackupPlanResource(), BackupSelectionResource(),
+            S3BucketReplicationResource(),
         ]
         types = Dictionary(uniqueKeysWithValues: all.map { ($0.type, $0) })
     }

@@ -112,3 +112,22 @@ extension AWS {
         public var id: Expr<String> { attribute("id") }
     }
 }
+
+extension AWS {
+    /// `aws_s3_bucket_replication`: every new object of `bucket` replicated to `destination`
+    /// (usually in another region: declare it `.using(otherRegion)`), through `role`. Both
+    /// buckets need `versioning: true`. The role, destination and storage class change in place.
+    public final class S3BucketReplication: Resource {
+        public init(_ name: String, bucket: S3Bucket, destination: S3Bucket, role: IAMRole, storageClass: Expr<String>? = nil,
+                    file: String = #filePath, line: Int = #line) {
+            super.init(type: "aws_s3_bucket_replication", name: name, file: file, line: line)
+            setInput("bucket", bucket.id)
+            // The name (the id) stays known while the destination bucket is updated; the provider makes the ARN.
+            setInput("destinationBucket", destination.id)
+            setInput("role", role.arn)
+            setInput("storageClass", storageClass)
+        }
+        /// The source bucket's name.
+        public var id: Expr<String> { attribute("id") }
+    }
+}
