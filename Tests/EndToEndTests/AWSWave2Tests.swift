@@ -5,8 +5,9 @@ import Testing
 /// API in front of a Lambda function and an (internal) application load balancer, a Cognito user pool and app
 /// client, workers' queue with a dead-letter queue fed by an SNS topic, alarms on both queues
 /// to an alerts topic, a log group with retention, an encrypted EFS file system tagged for
-/// backup with a vault and a daily plan. It applies, re-plans empty and destroys clean. Also:
-/// check refuses bad inputs of every new type before any call.
+/// backup with a vault and a daily plan, a bucket replicated to another region. It applies,
+/// re-plans empty and destroys clean. Also: check refuses bad inputs of every new type before
+/// any call.
 @Suite(.serialized) struct AWSWave2Tests {
     static let stack = ##"""
         import Strata
@@ -70,6 +71,14 @@ import Testing
         let vault = AWS.BackupVault("main", vaultName: "vault-\(run)")
         let daily = AWS.BackupPlan("daily", planName: "daily-\(run)", vault: vault, deleteAfterDays: 35)
 
+        // Uploads replicated to a second region.
+        let eu = AWS.provider("eu", region: "eu-west-1")
+        let s3Trust = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#
+        let replicator = AWS.IAMRole("replicator", roleName: "replicator-\(run)", assumeRolePolicy: "\(s3Trust)")
+        let assets = AWS.S3Bucket("assets", bucket: "assets-\(run)", versioning: true)
+        let assetsCopy = AWS.S3Bucket("assetsCopy", bucket: "assets-\(run)-eu", versioning: true).using(eu)
+        let dr = AWS.S3BucketReplication("dr", bucket: assets, destination: assetsCopy, role: replicator)
+
         Stack.output("api", api.id)
         Stack.output("albDNS", alb.dnsName)
         Stack.output("url", stage.invokeUrl)
@@ -97,7 +106,7 @@ import Testing
         #expect(validate.status == 0, "the typed modules match the schemas: \(validate.output)")
         let apply = try cli.strata.run(["apply", stack, "--auto-approve"] + vars, environment: cli.env)
         #expect(apply.status == 0, "\(apply.output)")
-        #expect(apply.stdout.contains("33 created"), "\(apply.output)")
+        #expect(apply.stdout.contains("37 created"), "\(apply.output)")
         let out = try cli.outputs(stack, vars)
         let api = try #require(out["api"])
         #expect(out["url"] == "https://\(api).execute-api.us-east-1.amazonaws.com", "\(out)")
@@ -112,6 +121,7 @@ import Testing
             ["sns", "list-subscriptions"],
             ["efs", "describe-file-systems", "--file-system-id", out["fs"] ?? ""],
             ["backup", "get-backup-plan", "--backup-plan-id", out["plan"] ?? ""],
+            ["s3api", "get-bucket-replication", "--bucket", "assets-\(run)"],
         ])
         let integrations = (jsonPath(try awsJSON(try cli.aws([["apigatewayv2", "get-integrations", "--api-id", api]])[0]), "Items") as? [[String: Any]] ?? [])
             .compactMap { $0["IntegrationUri"] as? String }
@@ -127,6 +137,8 @@ import Testing
         #expect(jsonPath(try awsJSON(results[6]), "FileSystems", 0, "Encrypted") as? Bool == true, "\(results[6].output)")
         #expect(jsonPath(try awsJSON(results[7]), "BackupPlan", "Rules", 0, "TargetBackupVaultName") as? String == out["vault"], "\(results[7].output)")
 
+        #expect(jsonPath(try awsJSON(results[8]), "ReplicationConfiguration", "Rules", 0, "Destination", "Bucket") as? String == "arn:aws:s3:::assets-\(run)-eu", "\(results[8].output)")
+
         let replan = try cli.strata.run(["plan", stack, "--detailed-exitcode"] + vars, environment: cli.env)
         #expect(replan.status == 0, "the wired stack re-plans empty: \(replan.output)")
 
@@ -135,7 +147,7 @@ import Testing
         let left = try cli.aws([
             ["apigatewayv2", "get-apis"], ["lambda", "list-functions"], ["--endpoint-url", server.endpoint, "sqs", "list-queues"], ["sns", "list-topics"],
             ["cloudwatch", "describe-alarms"], ["logs", "describe-log-groups"], ["cognito-idp", "list-user-pools", "--max-results", "60"],
-            ["efs", "describe-file-systems"], ["backup", "list-backup-vaults"], ["ec2", "describe-vpcs", "--filters", "Name=cidr,Values=10.30.0.0/16"], ["elbv2", "describe-load-balancers"],
+            ["efs", "describe-file-systems"], ["backup", "list-backup-vaults"], ["ec2", "describe-vpcs", "--filters", "Name=cidr,Values=10.30.0.0/16"], ["elbv2", "describe-load-balancers"], ["s3api", "list-buckets"],
         ])
         for result in left {
             #expect(result.status == 0 && !result.stdout.contains(run) && !result.stdout.contains("10.30.0.0/16"), "nothing of the stack is left: \(result.output)")
