@@ -131,3 +131,14 @@ extension AWS {
         public var id: Expr<String> { attribute("id") }
     }
 }
+
+extension AWS.DBInstance {
+    /// A read replica in this resource's region (declare it `.using(otherRegion)`) of an
+    /// unencrypted `source` in `sourceRegion`; the provider names the source by ARN. The source
+    /// is referred to by its identifier, which stays known while the source is updated.
+    public convenience init(_ name: String, identifier: Expr<String>, crossRegionReplicaOf source: AWS.DBInstance, sourceRegion: String,
+                            instanceClass: Expr<String>, tags: [String: Expr<String>] = [:], file: String = #filePath, line: Int = #line) {
+        self.init(name, identifier: identifier, replicaOf: source, instanceClass: instanceClass, tags: tags, file: file, line: line)
+        setRawInput("replicateSourceRegion", .string(sourceRegion))
+    }
+}

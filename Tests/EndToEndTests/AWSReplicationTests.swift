@@ -4,7 +4,8 @@ import Testing
 /// S3 cross-region replication against moto_server, checked with the `aws` CLI: a versioned
 /// bucket in us-east-1 replicated to a versioned bucket in eu-west-1 (a second provider
 /// instance) through a role; the storage class changed in place, a new destination bucket
-/// re-pointed in place, an import, destroy.
+/// re-pointed in place, an import, destroy. And an RDS read replica in eu-west-1 of a
+/// primary in us-east-1.
 @Suite(.serialized) struct AWSReplicationTests {
     static let stack = ##"""
         import Strata
@@ -69,6 +70,42 @@ import Testing
         let destroy = try cli.strata.run(["destroy", stack, "--auto-approve"] + moved, environment: cli.env)
         #expect(destroy.status == 0, "\(destroy.output)")
         let gone = try cli.aws([["s3api", "head-bucket", "--bucket", source], ["s3api", "head-bucket", "--bucket", "copy-\(run)-2"]])
+        #expect(gone[0].status != 0 && gone[1].status != 0, "gone: \(gone.map(\.output))")
+    }
+
+    static let databaseStack = ##"""
+        import Strata
+        import StrataAWS
+
+        let run = Stack.variable("run", default: "x")
+        let eu = AWS.provider("eu", region: "eu-west-1")
+        let primary = AWS.DBInstance("primary", identifier: "primary-\(run)", instanceClass: "db.t3.micro", allocatedStorage: 20,
+                                     username: "app", password: "correct-horse-1", backupRetentionPeriod: 1)
+        let replica = AWS.DBInstance("replica", identifier: "replica-\(run)", crossRegionReplicaOf: primary, sourceRegion: "us-east-1",
+                                     instanceClass: "db.t3.micro").using(eu)
+        Stack.output("replica", replica.id)
+        """##
+
+    @Test(.enabled(if: AWSProviderTests.toolsMissing == nil, "needs moto_server and the aws CLI"))
+    func databasesReplicateToAnotherRegion() throws {
+        let server = try MotoServer.start(try #require(AWSProviderTests.moto))
+        defer { server.stop() }
+        let cli = try AWSTestCLI(endpoint: server.endpoint)
+        defer { cli.strata.remove() }
+        let run = "d" + UUID().uuidString.prefix(6).lowercased()
+        let stack = try cli.strata.writeStack("AWSDBReplica", ["main.swift": Self.databaseStack])
+        let vars = ["--var", "run=\(run)"]
+        let apply = try cli.strata.run(["apply", stack, "--auto-approve"] + vars, environment: cli.env)
+        #expect(apply.status == 0, "\(apply.output)")
+        let described = try cli.aws([["rds", "describe-db-instances", "--region", "eu-west-1", "--db-instance-identifier", "replica-\(run)"]])[0]
+        let replica = try #require(jsonPath(try awsJSON(described), "DBInstances", 0) as? [String: Any], "\(described.output)")
+        #expect(replica["ReadReplicaSourceDBInstanceIdentifier"] as? String == "arn:aws:rds:us-east-1:123456789012:db:primary-\(run)", "\(replica)")
+        let replan = try cli.strata.run(["plan", stack, "--detailed-exitcode"] + vars, environment: cli.env)
+        #expect(replan.status == 0, "nothing to change after apply: \(replan.output)")
+        let destroy = try cli.strata.run(["destroy", stack, "--auto-approve"] + vars, environment: cli.env)
+        #expect(destroy.status == 0, "\(destroy.output)")
+        let gone = try cli.aws([["rds", "describe-db-instances", "--region", "eu-west-1", "--db-instance-identifier", "replica-\(run)"],
+                                ["rds", "describe-db-instances", "--db-instance-identifier", "primary-\(run)"]])
         #expect(gone[0].status != 0 && gone[1].status != 0, "gone: \(gone.map(\.output))")
     }
 }
