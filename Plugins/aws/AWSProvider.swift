@@ -25,6 +25,15 @@ struct AWSProvider: Provider {
             LoadBalancerResource(), TargetGroupResource(), ListenerResource(), ListenerRuleResource(),
             ElasticIPResource(), NATGatewayResource(), VPCEndpointResource(),
             LaunchTemplateResource(), AutoScalingGroupResource(),
+            LambdaFunctionResource(), LambdaAliasResource(), LambdaPermissionResource(),
+            SQSQueueResource(), SNSTopicResource(), SNSSubscriptionResource(),
+            CloudWatchMetricAlarmResource(), CloudWatchLogGroupResource(),
+            APIGatewayV2APIResource(), APIGatewayV2StageResource(), APIGatewayV2IntegrationResource(), APIGatewayV2RouteResource(),
+            APIGatewayV2DomainNameResource(), APIGatewayV2APIMappingResource(),
+            CognitoUserPoolResource(), CognitoUserPoolClientResource(), CognitoUserPoolDomainResource(),
+            EFSFileSystemResource(), EFSMountTargetResource(), EFSAccessPointResource(),
+            BackupVaultResource(), BackupPlanResource(), BackupSelectionResource(),
+            S3BucketReplicationResource(),
         ]
         types = Dictionary(uniqueKeysWithValues: all.map { ($0.type, $0) })
     }

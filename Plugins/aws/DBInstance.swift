@@ -21,6 +21,7 @@ struct DBInstanceResource: NamedQueryResource {
             attributes: [
                 "identifier": .init(.string, .required, forcesReplacement: true, description: "Lower-case letters, digits and hyphens; a letter first; up to 63."),
                 "replicateSourceDb": .init(.string, .optional, forcesReplacement: true, description: "Makes a read replica of this DB instance (identifier or ARN)."),
+                "replicateSourceRegion": .init(.string, .optional, forcesReplacement: true, description: "The source's region for a cross-region replica of an unencrypted source named by identifier (the provider builds its ARN)."),
                 "engine": .init(.string, .optionalComputed, forcesReplacement: true, description: "postgres (required unless a replica)."),
                 "engineVersion": .init(.string, .optionalComputed, description: "e.g. 16.3; changes in place (a major upgrade is allowed)."),
                 "instanceClass": .init(.string, .required, description: "db.<family>.<size>, e.g. db.t3.micro; changes in place."),
@@ -95,6 +96,10 @@ struct DBInstanceResource: NamedQueryResource {
         if let source = inputs.string("replicateSourceDb") {
             action = "CreateDBInstanceReadReplica"
             params["SourceDBInstanceIdentifier"] = source
+            if let region = inputs.string("replicateSourceRegion"), !source.hasPrefix("arn:") {
+                // Cross-region: the source by ARN (account from STS).
+                params["SourceDBInstanceIdentifier"] = "arn:\(context.partition):rds:\(region):\(try await APIGatewayV2.account(context)):db:\(source)"
+            }
         } else {
             action = "CreateDBInstance"
             params["Engine"] = try inputs.require("engine", for: type)
@@ -158,6 +163,13 @@ struct DBInstanceResource: NamedQueryResource {
         ]
         if let source = instance.string("ReadReplicaSourceDBInstanceIdentifier"), !source.isEmpty {
             outputs["replicateSourceDb"] = Recorded.string(source, recorded: recorded?.string("replicateSourceDb"))
+            // A cross-region source named by identifier and region reads back as its ARN.
+            if let wanted = recorded?.string("replicateSourceDb"), let region = recorded?.string("replicateSourceRegion"),
+                source.hasPrefix("arn:"), source.contains(":rds:\(region):"), source.hasSuffix(":db:\(wanted)")
+            {
+                outputs["replicateSourceDb"] = .string(wanted)
+                outputs["replicateSourceRegion"] = .string(region)
+            }
         } else if recorded?["replicateSourceDb"] != nil {
             outputs["replicateSourceDb"] = .null
         }

@@ -2,7 +2,8 @@ import Foundation
 import StrataModel
 
 /// Signed, retried calls to AWS APIs over one HTTP transport, in the three wire protocols
-/// the provider needs: EC2/Query, REST-XML (S3) and JSON (Secrets Manager).
+/// the provider needs: EC2/Query, REST-XML (S3), JSON (Secrets Manager) and REST-JSON
+/// (Lambda, API Gateway v2, EFS, Backup; in AWSClient+RestJSON.swift).
 public final class AWSClient: Sendable {
     public let settings: AWSSettings
     public let retry: RetryPolicy

@@ -1,6 +1,6 @@
 /// What the client needs to know about one AWS service (from its botocore model's metadata).
 public struct AWSService: Sendable, Hashable {
-    public enum WireProtocol: String, Sendable, Hashable { case ec2, query, restXML = "rest-xml", json }
+    public enum WireProtocol: String, Sendable, Hashable { case ec2, query, restXML = "rest-xml", json, restJSON = "rest-json" }
 
     /// The host prefix: `ec2` in `ec2.us-east-1.amazonaws.com`.
     public var endpointPrefix: String
