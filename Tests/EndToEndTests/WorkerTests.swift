@@ -250,6 +250,18 @@ struct WorkerTests {
         let t001 = try #require(rows.first { $0["tenant"] as? String == "t001" })
         #expect((t001["drift"] as? [String: Any])?["status"] as? String == "clean")
 
+        // A tenant removed from the file is kept, or with --prune its destroy is queued (t002
+        // is destroyed already: nothing to prune).
+        let smaller = try TenantsTests.write(s.cli, "smaller.yaml", TenantsTests.yaml([("t001", ["latency": "0"])]))
+        let kept = try s.cli.run(["tenants", "apply", s.stack, "--tenants", smaller, "--queue", "--state", s.url])
+        #expect(kept.stdout.contains("- t003: not in the file, kept") && kept.stdout.contains("Queued 1 job (#8): 1 apply."), "\(kept.output)")
+        let prune = try s.cli.run(["tenants", "apply", s.stack, "--tenants", smaller, "--queue", "--prune", "--state", s.url])
+        #expect(prune.stdout.contains("Queued 2 jobs (#9–#10): 1 apply, 1 destroy."), "\(prune.output)")
+        let pruner = try s.worker("pruner", run)
+        #expect(pruner.wait(60), "\(pruner.output)")
+        #expect(s.cli.storedIDs().count == 2)
+        #expect(try s.count("SELECT count(*) FROM \(s.schema).jobs WHERE status = 'done'") == 10)
+
         // A job whose stack folder is not on the worker's machine fails with what to do; with
         // --stacks-root naming a folder that holds it (by the stack's name), it runs.
         let root = s.cli.directory.appendingPathComponent("stacks")
@@ -258,11 +270,11 @@ struct WorkerTests {
         try FileManager.default.moveItem(atPath: s.stack, toPath: root.appendingPathComponent("Shop").path)
         let lost = try s.worker("lost", run)
         #expect(lost.wait(60), "\(lost.output)")
-        let message = try s.psql("SELECT status || ': ' || message FROM \(s.schema).jobs WHERE id = 8")
+        let message = try s.psql("SELECT status || ': ' || message FROM \(s.schema).jobs WHERE id = 11")
         #expect(message.hasPrefix("failed: no stack folder for stack 'shop'") && message.contains("--stacks-root"), "\(message)")
         #expect(try s.cli.run(["tenants", "drift", s.stack, "--queue", "--state", s.url, "--tenant", "t001"]).status == 0)
         let found = try s.worker("found", run + ["--stacks-root", root.path])
         #expect(found.wait(60), "\(found.output)")
-        #expect(try s.psql("SELECT status FROM \(s.schema).jobs WHERE id = 9") == "done", "\(found.output)")
+        #expect(try s.psql("SELECT status FROM \(s.schema).jobs WHERE id = 12") == "done", "\(found.output)")
     }
 }
