@@ -75,7 +75,7 @@ extension StrataCommand {
             await engine.shutdown()
             var counts: [WorkerJobResult.Ending: Int] = [:]
             for result in results { counts[result.ending, default: 0] += 1 }
-            let summary = [WorkerJobResult.Ending.done, .failed, .givenBack, .takenOver].compactMap { ending in
+            let summary = [WorkerJobResult.Ending.done, .failed, .givenBack, .takenOver, .postponed].compactMap { ending in
                 counts[ending].map { "\($0) \(ending.rawValue)" }
             }
             Log.line("worker \(settings.id): stopped after \(results.count) job(s)\(summary.isEmpty ? "" : ": " + summary.joined(separator: ", "))")

@@ -20,6 +20,8 @@ public struct WorkerSettings: Sendable {
     public var exitWhenDone = false
     /// Applies and destroys: parallelism and refresh.
     public var planOptions = Planner.Options()
+    /// A job whose tenant another run has locked goes back to the queue for this long.
+    public var lockedDelay: Duration = .seconds(5)
 
     public init(id: String) {
         self.id = id
@@ -40,6 +42,8 @@ public struct WorkerJobResult: Sendable {
         case givenBack = "given back"
         /// Another worker claimed it after this one's lease ran out; nothing was recorded.
         case takenOver = "taken over"
+        /// Its tenant was locked by another run: back in the queue for a while, not counted.
+        case postponed
     }
     public var job: TenantJob
     public var ending: Ending
@@ -159,11 +163,21 @@ public final class TenantWorker: Sendable {
         await held.add(job, interrupt: interrupt)
         if stopping.current != .none { interrupt.raise() }
         log("job \(job.id): \(job.kind.rawValue) \(job.tenant) (attempt \(job.attempts) of \(job.maxAttempts))…")
-        var (status, message) = await perform(job, interrupt: interrupt)
+        let work = await perform(job, interrupt: interrupt)
         let lost = await held.remove(job.id)
+        let status: TenantJobStatus
+        var message: String
+        switch work {
+        case .finished(let ended, let text): (status, message) = (ended, text)
+        case .locked(let text): (status, message) = (.failed, text)
+        }
         var ending: WorkerJobResult.Ending = status == .done ? .done : .failed
         do {
-            if lost {
+            if case .locked = work, !lost {
+                ending = .postponed
+                message += "; retried in \(settings.lockedDelay)"
+                try await queue.postpone(job, worker: settings.id, reason: "waiting: " + message, delay: settings.lockedDelay)
+            } else if lost {
                 ending = .takenOver
                 message = "another worker took it over; not recorded"
             } else if status != .done, interrupt.current != .none, stopping.current != .none {
@@ -176,7 +190,6 @@ public final class TenantWorker: Sendable {
             }
         } catch {
             // The lease runs out and another worker runs it again.
-            status = .failed
             ending = .failed
             message = "could not record the job's end (\(Executor.message(error))); it runs again when its lease runs out"
         }
@@ -186,26 +199,40 @@ public final class TenantWorker: Sendable {
         return WorkerJobResult(job: job, ending: ending, message: message, seconds: seconds)
     }
 
-    /// Does the job's work: done with a summary, or failed with the error.
-    func perform(_ job: TenantJob, interrupt: Interrupt) async -> (TenantJobStatus, String) {
+    /// What a job's work came to.
+    enum Work: Sendable {
+        /// Done with a summary, or failed with the error.
+        case finished(TenantJobStatus, String)
+        /// Not started: another run holds the tenant's lock (who, in the text).
+        case locked(String)
+    }
+
+    /// Does the job's work.
+    func perform(_ job: TenantJob, interrupt: Interrupt) async -> Work {
         if let problem = TenantID.problem(job.tenant) {
-            return (.failed, "tenant id '\(job.tenant)' is not valid: \(problem)")
+            return .finished(.failed, "tenant id '\(job.tenant)' is not valid: \(problem)")
         }
         guard job.instance == TenantID.instance(for: job.tenant) else {
-            return (.failed, "job instance '\(job.instance)' is not tenant/\(job.tenant)")
+            return .finished(.failed, "job instance '\(job.instance)' is not tenant/\(job.tenant)")
         }
         guard let directory = stackFolder(job) else {
-            return (.failed, "no stack folder for stack '\(job.stack)': it was enqueued from \(job.stackDirectory), which is not here; "
+            return .finished(.failed, "no stack folder for stack '\(job.stack)': it was enqueued from \(job.stackDirectory), which is not here; "
                 + "start the worker with --stacks-root DIR, DIR holding a folder named like the stack")
         }
         let fleet: Fleet
         do {
             fleet = try await fleets.fleet(directory)
         } catch {
-            return (.failed, "the stack \(directory.path) did not compile: \(Executor.message(error))")
+            return .finished(.failed, "the stack \(directory.path) did not compile: \(Executor.message(error))")
         }
         guard fleet.stackName == job.stack else {
-            return (.failed, "the folder \(directory.path) holds stack '\(fleet.stackName)', not '\(job.stack)'")
+            return .finished(.failed, "the folder \(directory.path) holds stack '\(fleet.stackName)', not '\(job.stack)'")
+        }
+        // Another run holds the tenant (a `strata apply` by hand, a worker that hangs but still
+        // renews its instance lock): wait for it rather than fail.
+        let key = InstanceKey(stack: job.stack, instance: job.instance)
+        if job.kind != .drift, let holder = try? await engine.backend.lockHolder(key), holder.leaseUntil > Date() {
+            return .locked("\(key) is locked by \(holder)")
         }
         switch job.kind {
         case .apply, .destroy:
@@ -216,9 +243,9 @@ public final class TenantWorker: Sendable {
                                                 options: settings.planOptions, interrupt: interrupt, observer: nil)
             if outcome.status == .succeeded {
                 let counts = "\(outcome.created) created, \(outcome.updated) updated, \(outcome.replaced) replaced, \(outcome.destroyed) destroyed"
-                return (.done, counts + (outcome.serial.map { " (serial \($0))" } ?? ""))
+                return .finished(.done, counts + (outcome.serial.map { " (serial \($0))" } ?? ""))
             }
-            return (.failed, outcome.error ?? "failed")
+            return .finished(.failed, outcome.error ?? "failed")
         case .drift:
             var variables = job.variables
             variables["tenant"] = job.tenant
@@ -228,13 +255,13 @@ public final class TenantWorker: Sendable {
             do {
                 try await engine.backend.recordSweep(report.key, try report.record())
             } catch {
-                return (.failed, "the sweep ran but was not recorded: \(Executor.message(error))")
+                return .finished(.failed, "the sweep ran but was not recorded: \(Executor.message(error))")
             }
             let s = report.summary
             switch report.status {
-            case .clean: return (.done, "clean (\(s.checked) checked)")
-            case .drift: return (.done, "drift: \(s.changed) changed, \(s.deleted) deleted, \(s.unmanaged) unmanaged (\(s.checked) checked)")
-            case .error: return (.failed, report.errors.map(\.message).joined(separator: "; "))
+            case .clean: return .finished(.done, "clean (\(s.checked) checked)")
+            case .drift: return .finished(.done, "drift: \(s.changed) changed, \(s.deleted) deleted, \(s.unmanaged) unmanaged (\(s.checked) checked)")
+            case .error: return .finished(.failed, report.errors.map(\.message).joined(separator: "; "))
             }
         }
     }

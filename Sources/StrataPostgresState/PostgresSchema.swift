@@ -123,6 +123,7 @@ enum PostgresSchema {
                     max_attempts INTEGER NOT NULL,
                     worker TEXT,
                     lease_until TIMESTAMPTZ,
+                    not_before TIMESTAMPTZ,
                     enqueued_at TIMESTAMPTZ NOT NULL,
                     started_at TIMESTAMPTZ,
                     finished_at TIMESTAMPTZ,

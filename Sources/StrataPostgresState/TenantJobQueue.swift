@@ -161,7 +161,7 @@ public struct TenantJobQueue: Sendable {
                 WHERE id = (
                     SELECT j.id FROM \(unescaped: jobs) j
                     WHERE (j.status = 'queued' OR (j.status = 'running' AND j.lease_until < clock_timestamp()))
-                      AND j.attempts < j.max_attempts
+                      AND j.attempts < j.max_attempts AND (j.not_before IS NULL OR j.not_before <= clock_timestamp())
                       AND NOT EXISTS (SELECT 1 FROM \(unescaped: jobs) e WHERE e.stack = j.stack AND e.tenant = j.tenant
                                       AND e.id < j.id AND e.status IN ('queued', 'running'))
                     ORDER BY j.id LIMIT 1
@@ -243,6 +243,26 @@ public struct TenantJobQueue: Sendable {
                 UPDATE \(unescaped: attempts) SET finished_at = clock_timestamp(), outcome = 'given back', message = \(reason)
                 WHERE job_id = \(job.id) AND attempt = \(Int32(clamping: job.attempts)) AND finished_at IS NULL
                 """, logger: logger)
+        }
+    }
+
+    /// Puts `job` back as if it had not been claimed (its tenant was locked by another run, so
+    /// nothing was done): no attempt is counted, and no worker claims it for `delay`.
+    public func postpone(_ job: TenantJob, worker: String, reason: String, delay: Duration) async throws {
+        let jobs = self.jobs, attempts = self.attempts, logger = self.logger
+        let seconds = delay.seconds
+        try await backend.transaction("postponing job \(job.id)") { c in
+            let updated = try await c.query(
+                """
+                UPDATE \(unescaped: jobs) SET status = 'queued', lease_until = NULL, attempts = attempts - 1, message = \(reason),
+                    not_before = clock_timestamp() + make_interval(secs => \(seconds))
+                WHERE id = \(job.id) AND worker = \(worker) AND attempts = \(Int32(clamping: job.attempts)) AND status = 'running'
+                RETURNING id
+                """, logger: logger
+            ).collect().count
+            guard updated > 0 else { return }
+            try await c.query(
+                "DELETE FROM \(unescaped: attempts) WHERE job_id = \(job.id) AND attempt = \(Int32(clamping: job.attempts))", logger: logger)
         }
     }
 

@@ -214,6 +214,28 @@ struct WorkerTests {
         #expect(try s.cli.run(["tenants", "plan", s.stack, "--tenants", file, "--state", s.url, "--detailed-exitcode"]).status == 0)
     }
 
+    @Test func aJobWhoseTenantIsLockedByAnotherRunWaitsForItInsteadOfFailing() throws {
+        let s = try setting("locked")
+        defer { s.remove() }
+        let (file, _) = try tenantsFile(s, count: 1, latency: 0)
+        // A run by hand holds tenant/t001's lock for a few seconds.
+        let holder = try s.cli.start(["apply", s.stack, "--state", s.url, "--instance", "tenant/t001", "--var", "tenant=t001",
+                                      "--var", "latency=2500", "--auto-approve"])
+        defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) }; holder.waitUntilExit() }
+        #expect(try s.waitFor(60) { try s.count("SELECT count(*) FROM pg_tables WHERE schemaname = '\(s.schema)' AND tablename = 'locks'") == 1
+            && s.count("SELECT count(*) FROM \(s.schema).locks") == 1 })
+        #expect(try s.cli.run(["tenants", "apply", s.stack, "--tenants", file, "--queue", "--state", s.url]).status == 0)
+        let worker = try s.worker("patient", ["--poll", "0.2", "--exit-when-done"])
+        defer { worker.kill(SIGKILL) }
+        #expect(worker.wait(90), "\(worker.output)")
+        holder.waitUntilExit()
+        #expect(holder.terminationStatus == 0)
+        #expect(worker.output.contains("postponed: shop/tenant/t001 is locked by"), "\(worker.output)")
+        #expect(try s.psql("SELECT status, attempts FROM \(s.schema).jobs") == "done|1", "\(worker.output)")
+        #expect(try s.count("SELECT count(*) FROM \(s.schema).job_attempts") == 1)
+        #expect(s.cli.storedIDs().count == 2)
+    }
+
     @Test func driftSweepsAndDestroysAreQueuedToo() throws {
         let s = try setting("kinds")
         defer { s.remove() }
