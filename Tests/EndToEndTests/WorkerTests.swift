@@ -143,6 +143,8 @@ struct WorkerTests {
         #expect(midway, "w1: \(workers[0].output)")
         workers[0].kill(SIGKILL)
         #expect(workers[0].wait(10))
+        // A claim w1 sent just before it died may still be committing on the server.
+        usleep(500_000)
         let orphaned = try s.psql("SELECT string_agg(id::text, ',') FROM \(s.schema).jobs WHERE status = 'running' AND worker = 'w1'")
             .split(separator: ",").compactMap { Int($0) }
         #expect(!orphaned.isEmpty, "w1 was killed holding jobs")
@@ -159,8 +161,20 @@ struct WorkerTests {
             #expect(try s.count("SELECT count(*) FROM \(s.schema).job_attempts WHERE job_id = \(id) AND worker = 'w1' AND outcome = 'lost'") == 1)
             #expect(try s.count("SELECT count(*) FROM \(s.schema).job_attempts WHERE job_id = \(id) AND outcome = 'done' AND worker IN ('w2', 'w3')") == 1)
         }
-        // Only the killed worker's jobs were claimed twice; each job is done by exactly one attempt.
-        #expect(try s.count("SELECT count(*) FROM \(s.schema).jobs WHERE attempts > 1") == orphaned.count)
+        // The killed worker's jobs were claimed again (on a loaded machine a live worker may also
+        // miss a renewal and lose a job to another: then its attempt is recorded as such); each
+        // job was done by exactly one attempt.
+        let retried = try s.psql("SELECT string_agg(id::text, ',') FROM \(s.schema).jobs WHERE attempts > 1").split(separator: ",").compactMap { Int($0) }
+        let others = try s.psql("""
+            SELECT job_id, attempt, worker, outcome, message FROM \(s.schema).job_attempts
+            WHERE job_id IN (SELECT id FROM \(s.schema).jobs WHERE attempts > 1) ORDER BY job_id, attempt
+            """)
+        #expect(Set(orphaned).isSubset(of: Set(retried)), "\(others)")
+        #expect(try s.count("""
+            SELECT count(*) FROM \(s.schema).job_attempts a JOIN \(s.schema).jobs j ON j.id = a.job_id
+            WHERE a.attempt < j.attempts AND a.outcome NOT IN ('lost', 'taken over')
+            """) == 0, "every attempt before the last was lost or taken over: \(others)")
+        if retried.count != orphaned.count { print("jobs retried besides the killed worker's: \(others)") }
         #expect(try s.count("SELECT count(*) FROM \(s.schema).job_attempts WHERE outcome = 'done'") == count)
         #expect(try s.count("SELECT count(DISTINCT worker) FROM \(s.schema).job_attempts WHERE outcome = 'done'") >= 2, "the work was shared")
 
