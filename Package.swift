@@ -55,7 +55,7 @@ let package = Package(
         .target(
             name: "StrataCommands",
             dependencies: [
-                "StrataEngine",
+                "StrataEngine", "StrataPostgresState",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "strata", dependencies: ["StrataCommands"]),

@@ -390,7 +390,7 @@ final class SignalStop: @unchecked Sendable {
     private var sources: [any DispatchSourceSignal] = []
     private let count = Atomic<Int>(0)
 
-    init(onStop: @escaping @Sendable () -> Void) {
+    init(name: String = "drift daemon", onStop: @escaping @Sendable () -> Void) {
         for sig in [SIGTERM, SIGINT] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: DispatchQueue.global())
@@ -398,7 +398,7 @@ final class SignalStop: @unchecked Sendable {
                 if count.add(1, ordering: .relaxed).newValue == 1 {
                     onStop()
                 } else {
-                    Log.line("drift daemon: exiting at once")
+                    Log.line("\(name): exiting at once")
                     exit(130)
                 }
             }

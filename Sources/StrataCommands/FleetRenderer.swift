@@ -156,17 +156,36 @@ struct FleetRenderer {
     /// `strata tenants status`.
     func status(_ rows: [TenantStatus]) -> String {
         if rows.isEmpty { return "No tenants in the state (instances named tenant/<id>).\n" }
-        var table: [[String]] = [["TENANT", "STACK", "SERIAL", "RESOURCES", "LAST CHANGE", "DRIFT", "LOCK"]]
+        let jobs = rows.contains { $0.job != nil }
+        var table: [[String]] = [["TENANT", "STACK", "SERIAL", "RESOURCES", "LAST CHANGE", "DRIFT", "LOCK"] + (jobs ? ["JOB"] : [])]
         for row in rows {
             let change = row.lastChange.map { "\($0.action)\($0.address.map { " \($0)" } ?? "") at \($0.time)" } ?? "-"
             let drift = row.drift.map { d -> String in
                 let counts = d.status == "drift" ? " (\(d.changed) changed, \(d.deleted) deleted, \(d.unmanaged) unmanaged)" : ""
                 return "\(d.status)\(counts) at \(d.time)"
             } ?? "never swept"
-            table.append([row.tenant, row.stack, String(row.serial), row.state == "destroyed" ? "0 (destroyed)" : String(row.resources),
-                          change, drift, row.lockedBy == nil ? "-" : "locked"])
+            var cells = [row.tenant, row.stack, String(row.serial),
+                         row.state == "destroyed" ? "0 (destroyed)" : row.state == "new" ? "- (not applied yet)" : String(row.resources),
+                         change, drift, row.lockedBy == nil ? "-" : "locked"]
+            if jobs { cells.append(row.job.map(jobCell) ?? "-") }
+            table.append(cells)
         }
         return self.table(table)
+    }
+
+    /// `apply running on w1 (attempt 2)`, `destroy queued`, `apply failed (1 attempt): why`, `drift done`.
+    func jobCell(_ job: TenantStatus.Job) -> String {
+        var text = "#\(job.id) \(job.kind) \(job.status)"
+        if job.status == "running", let worker = job.worker { text += " on \(worker)" }
+        if job.attempts > 1 || job.status == "failed" { text += " (attempt \(job.attempts))" }
+        if job.status == "failed", let message = job.message {
+            let line = message.split(separator: "\n").first.map(String.init) ?? message
+            text += ": " + (line.count > 80 ? String(line.prefix(79)) + "…" : line)
+        }
+        if job.open > (job.status == "queued" || job.status == "running" ? 1 : 0) {
+            text += " +\(job.open - (job.status == "queued" || job.status == "running" ? 1 : 0)) queued"
+        }
+        return text
     }
 
     /// Left-aligned columns, two spaces apart; the first row is the header.

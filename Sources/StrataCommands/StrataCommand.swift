@@ -20,7 +20,7 @@ public struct StrataCommand: AsyncParsableCommand {
         version: StrataVersion.current,
         subcommands: [
             Validate.self, Plan.self, Apply.self, Destroy.self, Show.self, Output.self, Graph.self,
-            State.self, Import.self, Drift.self, Providers.self, ForceUnlock.self, Tenants.self,
+            State.self, Import.self, Drift.self, Providers.self, ForceUnlock.self, Tenants.self, Worker.self,
         ])
 
     public init() {}

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import StrataEngine
 import StrataModel
+import StrataPostgresState
 import StrataState
 
 extension StrataCommand {
@@ -29,8 +30,11 @@ extension StrataCommand {
                                          --prune --auto-approve
                   strata tenants status  --json
                   strata tenants destroy Stacks/Tenant --tenant acme --auto-approve
+
+                With a PostgreSQL state, --queue (apply, destroy, drift) puts one job per tenant \
+                in the state's queue instead of running it; `strata worker` processes run them.
                 """,
-            subcommands: [TenantsPlan.self, TenantsApply.self, TenantsStatus.self, TenantsDestroy.self])
+            subcommands: [TenantsPlan.self, TenantsApply.self, TenantsStatus.self, TenantsDestroy.self, TenantsDrift.self])
     }
 }
 
@@ -159,6 +163,8 @@ extension StrataCommand {
         @OptionGroup var fleet: FleetOptions
         @Flag(help: "Destroy the tenants that are in the state but no longer in the file (otherwise they are kept).") var prune = false
         @Flag(name: .customLong("auto-approve"), help: "Do not plan first and ask for confirmation.") var autoApprove = false
+        @Flag(help: "Do not run: put an apply job per tenant (and with --prune a destroy job per removed tenant) in the queue of the PostgreSQL state, for `strata worker`.")
+        var queue = false
 
         func validate() throws { try global.validateForTenants() }
 
@@ -166,6 +172,13 @@ extension StrataCommand {
             let style = global.style
             let file = try global.tenantsFile(tenants.path)
             let engine = try global.engine(parallelism: fleet.parallelism)
+            if queue {
+                let (jobs, kept) = try await Self.withEngine(engine) { engine in
+                    try await QueueOutput.attempt { try await FleetQueue(engine: engine, directory: stack.url).enqueueApply(file, prune: prune) }
+                }
+                QueueOutput(style: style, json: fleet.json).print(jobs, kept: kept)
+                return
+            }
             let interrupt = Interrupt()
             let outcomes = try await Self.withEngine(engine) { engine -> [TenantOutcome]? in
                 let run = try FleetRun(engine: engine, stack: stack, style: style, quiet: fleet.json)
@@ -218,6 +231,8 @@ extension StrataCommand {
         var tenantsFile: String?
         @Option(help: ArgumentHelp("How many resources to work on at once.", valueName: "n")) var parallelism: Int = 10
         @Flag(name: .customLong("auto-approve"), help: "Do not ask for confirmation.") var autoApprove = false
+        @Flag(help: "Do not run: put a destroy job for the tenant in the queue of the PostgreSQL state, for `strata worker`.")
+        var queue = false
 
         func validate() throws {
             try global.validateForTenants()
@@ -231,6 +246,14 @@ extension StrataCommand {
             let style = global.style
             let file = try tenantsFile.map { try global.tenantsFile($0) }
             let engine = try global.engine(parallelism: parallelism)
+            if queue {
+                let tenant = self.tenant
+                let job = try await Self.withEngine(engine) { engine in
+                    try await QueueOutput.attempt { try await FleetQueue(engine: engine, directory: stack.url).enqueueDestroy(tenant, file: file) }
+                }
+                QueueOutput(style: style, json: false).print([job], kept: [])
+                return
+            }
             let interrupt = Interrupt()
             var options = Planner.Options()
             options.parallelism = parallelism
@@ -285,16 +308,22 @@ extension StrataCommand {
         func validate() throws { try global.validateForTenants() }
 
         func run() async throws {
-            let backend = try StateBackends.open(url: global.state, workingDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+            let backend: any StateBackend
+            do {
+                backend = try StateBackendOpener.open(url: global.state, workingDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).backend
+            } catch {
+                throw CommandFailure(message: userMessage(error))
+            }
             let stackName = stack.map { Engine.stackName(of: URL(fileURLWithPath: $0)) }
-            // Closing the SQLite file folds its write-ahead log back in.
-            defer { if let sqlite = backend as? SQLiteStateBackend { try? sqlite.close() } }
             let rows: [TenantStatus]
             do {
                 rows = try await Fleet.status(backend: backend, stack: stackName)
             } catch {
+                // Closing the SQLite file folds its write-ahead log back in; PostgreSQL closes its connections.
+                try? await backend.close()
                 throw CommandFailure(message: userMessage(error))
             }
+            try? await backend.close()
             let renderer = FleetRenderer(style: global.style)
             if json {
                 print(String(decoding: try StrataJSON.encode(rows, pretty: true), as: UTF8.self))
@@ -319,5 +348,84 @@ struct FleetRun {
         if !fleet.compiled.cached && !quiet {
             printError(style.dim("Compiled stack \(stack.path) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s (cached for next time)."))
         }
+    }
+}
+
+extension StrataCommand {
+    struct TenantsDrift: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "drift",
+            abstract: "Queue a drift sweep of every tenant of a stack, for `strata worker` (--queue).",
+            discussion: """
+                Puts one drift sweep job per tenant of the stack that holds resources in the \
+                state (or only the --tenant ones) in the queue of the PostgreSQL state, each with \
+                the variables the tenant was last applied with. A worker sweeps the tenant and \
+                records the sweep, which `strata tenants status` then shows. To sweep here and \
+                now instead, use `strata drift --all`.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var stack: StackArgument
+        @Option(help: ArgumentHelp("Only this tenant (repeatable).", valueName: "id")) var tenant: [String] = []
+        @Flag(help: "Put the sweeps in the queue (required: sweeping here is `strata drift --all`).") var queue = false
+        @Flag(help: "Print the queued jobs as JSON.") var json = false
+
+        func validate() throws {
+            try global.validateForTenants()
+            guard queue else {
+                throw ValidationError("tenants drift only queues sweeps for workers: add --queue (to sweep here and now, run `strata drift --all`)")
+            }
+            for id in tenant {
+                if let problem = TenantID.problem(id) { throw ValidationError("--tenant '\(id)' is not a tenant id: \(problem)") }
+            }
+        }
+
+        func run() async throws {
+            let engine = try global.engine()
+            let only = tenant.isEmpty ? nil : Set(tenant)
+            let jobs = try await Self.withEngine(engine) { engine in
+                try await QueueOutput.attempt { try await FleetQueue(engine: engine, directory: stack.url).enqueueDrift(only: only) }
+            }
+            QueueOutput(style: global.style, json: json).print(jobs, kept: [])
+        }
+    }
+}
+
+/// What `--queue` prints: the jobs queued (or, with --json, an array of them).
+struct QueueOutput {
+    var style: Style
+    var json: Bool
+
+    /// Runs an enqueue, turning its errors into what the user reads.
+    static func attempt<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as FleetError {
+            throw CommandFailure(message: error.description)
+        } catch let error as WorkerError {
+            throw CommandFailure(message: error.description)
+        } catch {
+            throw CommandFailure(message: "cannot queue the jobs: \(userMessage(error))")
+        }
+    }
+
+    func print(_ jobs: [EnqueuedJob], kept: [RemovedTenant]) {
+        if json {
+            Swift.print((try? String(decoding: StrataJSON.encode(jobs, pretty: true), as: UTF8.self)) ?? "[]")
+            return
+        }
+        for tenant in kept {
+            Swift.print("- \(tenant.id): not in the file, kept (--prune queues its destroy)")
+        }
+        guard let first = jobs.first, let last = jobs.last else {
+            Swift.print("Nothing to queue.")
+            return
+        }
+        var kinds: [String: Int] = [:]
+        for job in jobs { kinds[job.kind, default: 0] += 1 }
+        let counts = kinds.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+        let ids = jobs.count == 1 ? "#\(first.id)" : "#\(first.id)–#\(last.id)"
+        Swift.print(style.bold("Queued \(jobs.count) job\(jobs.count == 1 ? "" : "s") (\(ids)): \(counts).")
+            + " `strata worker` runs them; `strata tenants status` shows their progress.")
     }
 }

@@ -131,20 +131,30 @@ public struct Fleet: Sendable {
 
     /// Tenants of this stack that hold resources in the state but are not in `file`.
     public func removedTenants(_ file: TenantsFile) async throws -> [RemovedTenant] {
+        try await Self.removedTenants(file, backend: engine.backend, stack: stackName)
+    }
+
+    /// Tenants of `stack` that hold resources in the state but are not in `file` (no compile needed).
+    public static func removedTenants(_ file: TenantsFile, backend: any StateBackend, stack stackName: String) async throws -> [RemovedTenant] {
         let listed = Set(file.tenants.map(\.id))
         var removed: [RemovedTenant] = []
-        for key in try await engine.backend.instances() where key.stack == stackName {
+        for key in try await backend.instances() where key.stack == stackName {
             guard let id = TenantID.id(ofInstance: key.instance), !listed.contains(id) else { continue }
-            let snapshot = try await engine.backend.load(key)
+            let snapshot = try await backend.load(key)
             // Destroyed before: nothing left to keep or prune.
             guard !snapshot.resources.isEmpty else { continue }
-            removed.append(RemovedTenant(id: id, variables: try await recordedVariables(key, id: id), resources: snapshot.resources.count))
+            removed.append(RemovedTenant(id: id, variables: try await recordedVariables(key, id: id, backend: backend), resources: snapshot.resources.count))
         }
         return removed.sorted { $0.id < $1.id }
     }
 
     func recordedVariables(_ key: InstanceKey, id: String) async throws -> [String: String] {
-        var variables = try await engine.backend.origin(key)?.variables ?? [:]
+        try await Self.recordedVariables(key, id: id, backend: engine.backend)
+    }
+
+    /// The variables the tenant was last applied with (recorded by the backend), and its id.
+    static func recordedVariables(_ key: InstanceKey, id: String, backend: any StateBackend) async throws -> [String: String] {
+        var variables = try await backend.origin(key)?.variables ?? [:]
         variables["tenant"] = id
         return variables
     }

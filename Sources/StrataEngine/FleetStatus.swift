@@ -1,5 +1,6 @@
 import Foundation
 import StrataModel
+import StrataPostgresState
 import StrataState
 
 /// One tenant as the state backend knows it (`strata tenants status`): read from the backend
@@ -26,6 +27,24 @@ public struct TenantStatus: Sendable, Codable, Hashable {
         public var errors: Int
     }
 
+    /// The tenant's job in the queue (PostgreSQL state): the running one, else the next
+    /// queued, else the last finished.
+    public struct Job: Sendable, Codable, Hashable {
+        public var id: Int
+        /// `apply`, `destroy` or `drift`.
+        public var kind: String
+        /// `queued`, `running`, `done` or `failed`.
+        public var status: String
+        public var attempts: Int
+        public var worker: String?
+        /// A done job's summary, a failed job's error.
+        public var message: String?
+        public var enqueuedAt: String
+        public var finishedAt: String?
+        /// The tenant's jobs still queued or running.
+        public var open: Int
+    }
+
     public var tenant: String
     public var stack: String
     public var instance: String
@@ -41,9 +60,11 @@ public struct TenantStatus: Sendable, Codable, Hashable {
     public var lockedBy: String?
     /// The variables it was last applied with.
     public var variables: [String: String]?
+    /// Its job in the queue, if it has had one.
+    public var job: Job?
 
     enum CodingKeys: String, CodingKey {
-        case tenant, stack, instance, serial, resources, state, lastChange, drift, lockedBy, variables
+        case tenant, stack, instance, serial, resources, state, lastChange, drift, lockedBy, variables, job
     }
 
     /// Every key always present (`null` when unknown), so scripts can rely on the shape.
@@ -59,6 +80,7 @@ public struct TenantStatus: Sendable, Codable, Hashable {
         try container.encode(drift, forKey: .drift)
         try container.encode(lockedBy, forKey: .lockedBy)
         try container.encode(variables, forKey: .variables)
+        try container.encode(job, forKey: .job)
     }
 }
 
@@ -88,7 +110,24 @@ extension Fleet {
                           unmanaged: $0.unmanaged, errors: $0.errors)
                 },
                 lockedBy: holder.flatMap { $0.leaseUntil > Date() ? $0.description : nil },
-                variables: origin?.variables))
+                variables: origin?.variables, job: nil))
+        }
+        if let postgres = backend as? PostgresStateBackend {
+            // Jobs: on each tenant's row; a tenant queued but not applied yet gets a row of its own.
+            var index: [String: Int] = [:]
+            for (i, row) in rows.enumerated() { index[row.instance + "\u{0}" + row.stack] = i }
+            for summary in try await postgres.jobQueue.summaries(stack: stack) {
+                let job = summary.job
+                let info = TenantStatus.Job(id: job.id, kind: job.kind.rawValue, status: job.status.rawValue, attempts: job.attempts, worker: job.worker,
+                               message: job.message, enqueuedAt: formatter.string(from: job.enqueuedAt),
+                               finishedAt: job.finishedAt.map { formatter.string(from: $0) }, open: summary.open)
+                if let i = index[job.instance + "\u{0}" + job.stack] {
+                    rows[i].job = info
+                } else {
+                    rows.append(TenantStatus(tenant: job.tenant, stack: job.stack, instance: job.instance, serial: 0, resources: 0,
+                                             state: "new", lastChange: nil, drift: nil, lockedBy: nil, variables: nil, job: info))
+                }
+            }
         }
         return rows.sorted { ($0.stack, $0.tenant) < ($1.stack, $1.tenant) }
     }

@@ -107,6 +107,42 @@ enum PostgresSchema {
                     value TEXT NOT NULL
                 );
                 """),
+        Migration(
+            version: 2, summary: "tenant job queue: jobs and their attempts (strata worker)",
+            sql: """
+                CREATE TABLE jobs (
+                    id BIGSERIAL PRIMARY KEY,
+                    kind TEXT NOT NULL,
+                    stack TEXT NOT NULL,
+                    stack_dir TEXT NOT NULL,
+                    tenant TEXT NOT NULL,
+                    instance TEXT NOT NULL,
+                    variables_json TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    max_attempts INTEGER NOT NULL,
+                    worker TEXT,
+                    lease_until TIMESTAMPTZ,
+                    not_before TIMESTAMPTZ,
+                    enqueued_at TIMESTAMPTZ NOT NULL,
+                    started_at TIMESTAMPTZ,
+                    finished_at TIMESTAMPTZ,
+                    message TEXT,
+                    result_json TEXT
+                );
+                CREATE INDEX jobs_open ON jobs (status, id) WHERE status IN ('queued', 'running');
+                CREATE INDEX jobs_by_tenant ON jobs (stack, tenant, id);
+                CREATE TABLE job_attempts (
+                    job_id BIGINT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+                    attempt INTEGER NOT NULL,
+                    worker TEXT NOT NULL,
+                    started_at TIMESTAMPTZ NOT NULL,
+                    finished_at TIMESTAMPTZ,
+                    outcome TEXT,
+                    message TEXT,
+                    PRIMARY KEY (job_id, attempt)
+                )
+                """),
     ]
 
     static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }
