@@ -37,12 +37,22 @@ public enum AWS {
             super.init(type: "aws_subnet", name: name, file: file, line: line)
             setInput("vpcId", vpc.id)
             setInput("cidrBlock", cidrBlock)
+            Self.checkInside(self, cidrBlock, vpc)
             setInput("availabilityZone", availabilityZone)
             if let mapPublicIpOnLaunch { setInput("mapPublicIpOnLaunch", Expr(mapPublicIpOnLaunch)) }
             if !tags.isEmpty { setInput("tags", Expr<[String: String]>(tags)) }
         }
         public var id: Expr<String> { attribute("id") }
         public var availabilityZone: Expr<String> { attribute("availabilityZone") }
+
+        /// A subnet whose block lies outside its VPC's is refused before any call (when both
+        /// blocks are known in the stack); AWS would answer InvalidSubnet.Range.
+        static func checkInside(_ subnet: Subnet, _ cidrBlock: Expr<String>, _ vpc: VPC) {
+            let vpcBlock: Expr<String>? = vpc.input("cidrBlock")
+            guard let subnetText = cidrBlock.value.stringValue, let vpcText = vpcBlock?.value.stringValue,
+                  let inner = IPv4CIDR(subnetText), let outer = IPv4CIDR(vpcText), !outer.contains(inner) else { return }
+            Stack.diagnose("aws_subnet: cidrBlock \(subnetText) is outside its VPC \(vpc.address)'s \(vpcText)", resource: subnet)
+        }
     }
 
     /// `aws_internet_gateway`: an internet gateway attached to a VPC (a new VPC re-attaches it in place).

@@ -647,11 +647,13 @@ public final class SQLiteStateBackend: StateBackend {
         while true {
             let attempt: LockAttempt
             do {
-                let now = Date()
-                let mine = LockInfo(
-                    owner: Self.ownerName, host: Self.hostName, pid: Self.pid,
-                    acquiredAt: now, leaseUntil: now + Self.seconds(lease), operation: operation)
                 attempt = try await pool.writeWithoutTransaction { db in
+                    // The lease starts when the row is written, not when the call began: a
+                    // busy process may wait a long time for the writer.
+                    let now = Date()
+                    let mine = LockInfo(
+                        owner: Self.ownerName, host: Self.hostName, pid: Self.pid,
+                        acquiredAt: now, leaseUntil: now + Self.seconds(lease), operation: operation)
                     var result = LockAttempt.taken(mine)
                     try db.inTransaction(.immediate) {
                         if let current = try Self.readLock(db, key),

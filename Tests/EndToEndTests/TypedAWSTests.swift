@@ -3,6 +3,26 @@ import Testing
 
 /// The typed AWS module (`import StrataAWS`) agrees with the plugin's schema and applies.
 @Suite(.serialized) struct TypedAWSTests {
+    /// A subnet outside its VPC's range is refused by `validate`, naming the address and the
+    /// line, before any plugin call.
+    @Test func aSubnetOutsideItsVPCIsRefusedBeforeAnyCall() throws {
+        let cli = try StrataCLI()
+        defer { cli.remove() }
+        let stack = try cli.writeStack("Outside", ["main.swift": """
+            import Strata
+            import StrataAWS
+
+            let vpc = AWS.VPC("main", cidrBlock: "10.0.0.0/16")
+            let inside = AWS.Subnet("inside", vpc: vpc, cidrBlock: "10.0.1.0/24")
+            let outside = AWS.Subnet("outside", vpc: vpc, cidrBlock: "10.1.1.0/24")
+            """])
+        let result = try cli.run(["validate", stack], environment: ["AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_REGION": "us-east-1"])
+        #expect(result.status != 0, "\(result.output)")
+        #expect(result.stderr.contains("aws_subnet.outside") && result.stderr.contains("10.1.1.0/24 is outside its VPC aws_vpc.main's 10.0.0.0/16"), "\(result.output)")
+        #expect(result.stderr.contains("main.swift:6"), "the line of the subnet: \(result.output)")
+        #expect(!result.stderr.contains("aws_subnet.inside"), "\(result.output)")
+    }
+
     @Test(.enabled(if: AWSProviderTests.toolsMissing == nil, "needs moto_server and the aws CLI"))
     func aTypedAWSStackValidatesAppliesSettlesAndDestroys() throws {
         let server = try MotoServer.start(try #require(AWSProviderTests.moto))
