@@ -75,7 +75,7 @@ struct LaunchTemplateResource: AWSResource {
             "latestVersion": template.string("latestVersionNumber").flatMap(Double.init).map(Value.number) ?? .null,
         ]
         // The answer carries no ARN: it is built from the account in `createdBy` (arn:aws:iam::ACCOUNT:…).
-        if let owner = template.string("createdBy")?.split(separator: ":").dropFirst(4).first {
+        if let owner = template.string("createdBy").flatMap(ARN.init)?.account, !owner.isEmpty {
             outputs["arn"] = .string("arn:\(context.partition):ec2:\(context.region):\(owner):launch-template/\(id)")
         }
         for (key, value) in try await defaultData(id, context) { outputs[key] = value }

@@ -123,13 +123,7 @@ struct ListenerRuleResource: AWSResource {
     // MARK: Helpers
 
     /// `…:listener-rule/app/NAME/LB/LISTENER/RULE` → `…:listener/app/NAME/LB/LISTENER`.
-    static func listenerARN(ofRule arn: String) -> String? {
-        guard let range = arn.range(of: ":listener-rule/") else { return nil }
-        var parts = arn[range.upperBound...].split(separator: "/")
-        guard parts.count >= 2 else { return nil }
-        parts.removeLast()
-        return arn[..<range.lowerBound] + ":listener/" + parts.joined(separator: "/")
-    }
+    static func listenerARN(ofRule arn: String) -> String? { ARN.listener(ofRule: arn) }
 
     /// The rule's condition values by attribute (`pathPatterns`, `hostHeaders`).
     static func conditions(_ rule: XMLTree) -> [String: [String]] {

@@ -71,12 +71,10 @@ struct WAFv2WebACLResource: AWSResource {
 
     /// `arn:aws:wafv2:REGION:ACCOUNT:regional/webacl/NAME/ID` (`global/…` for CLOUDFRONT) → its parts.
     static func parts(_ arn: String) throws -> (id: String, name: String, scope: String) {
-        let resource = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false).last.map(String.init) ?? ""
-        let pieces = resource.split(separator: "/").map(String.init)
-        guard arn.hasPrefix("arn:"), arn.contains(":wafv2:"), pieces.count == 4, pieces[1] == "webacl", ["regional", "global"].contains(pieces[0]) else {
+        guard let parts = ARN.webACL(arn) else {
             throw PluginError(.invalid, "'\(arn)' is not a web ACL ARN (arn:aws:wafv2:REGION:ACCOUNT:regional/webacl/NAME/ID)")
         }
-        return (pieces[3], pieces[2], pieces[0] == "global" ? "CLOUDFRONT" : "REGIONAL")
+        return parts
     }
 
     static func visibility(_ name: String) -> Value {

@@ -42,7 +42,7 @@ public final class AWSClient: Sendable {
         let response = try await send(request, service: service, endpoint: endpoint, operation: operation) {
             AWSErrorParser.query($0, operation: operation)
         }
-        return try parseXML(response, operation: operation)
+        return try Self.parseXML(response, operation: operation)
     }
 
     // MARK: REST-XML
@@ -67,7 +67,7 @@ public final class AWSClient: Sendable {
         let response = try await send(request, service: service, endpoint: endpoint, operation: name) {
             AWSErrorParser.restXML($0, operation: name)
         }
-        let xml = response.body.isEmpty ? nil : try parseXML(response, operation: name)
+        let xml = response.body.isEmpty ? nil : try Self.parseXML(response, operation: name)
         return RestXMLResponse(status: response.status, headers: response.headers, xml: xml)
     }
 
@@ -89,6 +89,11 @@ public final class AWSClient: Sendable {
         let response = try await send(request, service: service, endpoint: endpoint, operation: operation) {
             AWSErrorParser.json($0, operation: operation)
         }
+        return try Self.jsonObject(response, operation: operation)
+    }
+
+    /// The object a successful JSON answer holds; a `MalformedResponse` error for anything else.
+    static func jsonObject(_ response: HTTPResponse, operation: String) throws -> [String: Value] {
         if response.body.isEmpty { return [:] }
         let parsed = try? ValueJSON.parse(response.body)
         // Operations with no output may answer `null` (moto_server does for KMS DeleteAlias).
@@ -130,7 +135,7 @@ public final class AWSClient: Sendable {
         }
     }
 
-    func parseXML(_ response: HTTPResponse, operation: String) throws -> XMLTree {
+    static func parseXML(_ response: HTTPResponse, operation: String) throws -> XMLTree {
         do {
             return try XMLTree.parse(response.body)
         } catch {

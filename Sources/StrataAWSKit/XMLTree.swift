@@ -63,9 +63,26 @@ public struct XMLTree: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Parses a document; its root element is returned.
+    ///
+    /// AWS answers are UTF-8, with no DTD and no processing instruction but the XML
+    /// declaration. Anything else is refused before `XMLParser` sees it: on Linux, FoundationXML
+    /// force-unwraps names as UTF-8 and reads a processing instruction's missing data as a C
+    /// string, and traps on both (found by `scripts/fuzz aws-response`).
     public static func parse(_ data: Data) throws -> XMLTree {
+        func refuse(_ why: String) -> XMLTreeError {
+            XMLTreeError(message: "invalid XML: \(why)", snippet: String(decoding: data.prefix(200), as: UTF8.self))
+        }
+        guard String(validating: data, as: UTF8.self) != nil else { throw refuse("the answer is not UTF-8") }
+        if let encoding = declaredEncoding(data), encoding.lowercased() != "utf-8" {
+            throw refuse("the answer declares the encoding \(encoding); AWS answers are UTF-8")
+        }
+        // The declaration is read here (its encoding, above), the rest by XMLParser.
+        var body = data
+        if data.starts(with: Data("<?xml".utf8)), let end = data.range(of: Data("?>".utf8)) { body = data[end.upperBound...] }
+        if body.range(of: Data("<?".utf8)) != nil { throw refuse("a processing instruction; AWS answers have none") }
+        if body.range(of: Data("<!DOCTYPE".utf8)) != nil { throw refuse("a DTD; AWS answers have none") }
         let builder = XMLTreeBuilder()
-        let parser = XMLParser(data: data)
+        let parser = XMLParser(data: Data(body))
         parser.delegate = builder
         parser.shouldProcessNamespaces = false
         let ok = parser.parse()
@@ -75,6 +92,17 @@ public struct XMLTree: Sendable, Hashable, CustomStringConvertible {
     }
 
     public static func parse(_ text: String) throws -> XMLTree { try parse(Data(text.utf8)) }
+
+    /// The `encoding` of the XML declaration (`<?xml version="1.0" encoding="…"?>`), if any.
+    static func declaredEncoding(_ data: Data) -> String? {
+        let head = String(decoding: data.prefix(200), as: UTF8.self)
+        guard head.hasPrefix("<?xml"), let end = head.range(of: "?>") else { return nil }
+        let declaration = head[..<end.lowerBound]
+        guard let key = declaration.range(of: "encoding") else { return nil }
+        let rest = declaration[key.upperBound...].drop { $0 == " " || $0 == "=" || $0 == "\t" }
+        guard let quote = rest.first, quote == "\"" || quote == "'" else { return nil }
+        return String(rest.dropFirst().prefix { $0 != quote })
+    }
 }
 
 public struct XMLTreeError: Error, Sendable, CustomStringConvertible {

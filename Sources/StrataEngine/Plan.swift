@@ -116,6 +116,12 @@ extension Plan {
     public static func read(from url: URL, cipher: SecretCipher? = nil) throws -> Plan {
         let data: Data
         do { data = try Data(contentsOf: url) } catch { throw PlanError.badPlanFile("\(url.path): \(error.localizedDescription)") }
+        return try decode(data, cipher: cipher, source: url.path)
+    }
+
+    /// Reads a plan file's bytes (`source` names it in errors). Whatever the bytes, the answer
+    /// is a plan or a `PlanError.badPlanFile`, never a trap (`scripts/fuzz plan`).
+    public static func decode(_ data: Data, cipher: SecretCipher? = nil, source: String) throws -> Plan {
         let plan: Plan
         do {
             var tree = try ValueJSON.parse(data)
@@ -128,9 +134,9 @@ extension Plan {
             }
             plan = try ValueDecoding.decode(Plan.self, from: tree)
         } catch let error as StateError {
-            throw PlanError.badPlanFile("\(url.path): \(error)")
+            throw PlanError.badPlanFile("\(source): \(error)")
         } catch {
-            throw PlanError.badPlanFile("\(url.path) is not a Strata plan (\(error))")
+            throw PlanError.badPlanFile("\(source) is not a Strata plan (\(error))")
         }
         guard plan.version == currentVersion else {
             throw PlanError.badPlanFile("plan format version \(plan.version); this strata reads \(currentVersion)")

@@ -190,22 +190,14 @@ public final class PluginClient: Sendable {
     }
 
     private func readLoop(_ output: FileHandle) {
-        let decoder = JSONDecoder()
-        var buffer = Data()
+        var lines = WireLineBuffer()
         let fd = output.fileDescriptor
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, 65536) }
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { break }
-            buffer.append(contentsOf: chunk[0..<n])
-            var start = buffer.startIndex
-            while let newline = buffer[start...].firstIndex(of: 0x0A) {
-                let line = buffer[start..<newline]
-                start = buffer.index(after: newline)
-                if !line.isEmpty { dispatch(Data(line), decoder: decoder) }
-            }
-            buffer.removeSubrange(buffer.startIndex..<start)
+            for line in lines.append(chunk[0..<n]) { dispatch(line) }
         }
         process.waitUntilExit()
         let status = process.terminationStatus
@@ -222,22 +214,21 @@ public final class PluginClient: Sendable {
     }
 
     /// Parses a line once and routes it: answers to their callers, notifications to handlers.
-    private func dispatch(_ line: Data, decoder: JSONDecoder) {
-        guard case .map(let message)? = try? ValueJSON.parse(line) else { return }
-        if case .string(let method)? = message["method"] {
+    /// A line that is not a message, or answers no pending call, is dropped.
+    private func dispatch(_ line: Data) {
+        switch WireMessage(line: line) {
+        case .request(let method, _, let message):
             if method == "progress", let note = try? ValueDecoding.decode(RPCIncomingRequest<ProgressNotification>.self, from: .map(message)) {
                 onProgress?(note.params.id, redact(note.params.message))
             }
-            return
-        }
-        guard let number = message["id"]?.numberValue, let continuation = state.withLock({ $0.pending.removeValue(forKey: Int(number)) }) else { return }
-        if let error = message["error"], error != .null {
-            let object = (try? ValueDecoding.decode(RPCErrorObject.self, from: error)) ?? RPCErrorObject(PluginError(.fatal, "unreadable error: \(error.rendered())"))
-            var pluginError = object.pluginError
+        case .result(let id, let message):
+            state.withLock { $0.pending.removeValue(forKey: id) }?.resume(returning: .map(message))
+        case .failure(let id, var pluginError):
+            guard let continuation = state.withLock({ $0.pending.removeValue(forKey: id) }) else { return }
             pluginError.message = redact(pluginError.message)
             continuation.resume(throwing: PluginCallError.plugin(provider: name, pluginError))
-        } else {
-            continuation.resume(returning: .map(message))
+        case .invalid:
+            return
         }
     }
 

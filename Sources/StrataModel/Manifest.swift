@@ -66,7 +66,9 @@ extension ResourceAddress {
 
     /// The stack and instance a stack reference names.
     public var stackReferenceTarget: (stack: String, instance: String)? {
-        guard isStackReference, let open = name.range(of: "[\""), name.hasSuffix("\"]") else { return nil }
+        guard isStackReference, name.hasSuffix("\"]"), let open = name.range(of: "[\""),
+            open.upperBound <= name.index(name.endIndex, offsetBy: -2)
+        else { return nil }
         return (String(name[..<open.lowerBound]), String(name[open.upperBound..<name.index(name.endIndex, offsetBy: -2)]))
     }
 }

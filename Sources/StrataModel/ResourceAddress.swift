@@ -67,7 +67,8 @@ public struct ResourceAddress: Sendable, Hashable, Comparable, Codable, CustomSt
     /// quotes, backslashes and control characters).
     public static func isValidSegment(_ s: String) -> Bool {
         var base = Substring(s)
-        if s.hasSuffix("\"]"), let open = s.range(of: "[\"") {
+        // `["` must end before `"]` starts: in `x["]` they overlap, and it is no key.
+        if s.hasSuffix("\"]"), let open = s.range(of: "[\""), open.upperBound <= s.index(s.endIndex, offsetBy: -2) {
             let key = s[open.upperBound..<s.index(s.endIndex, offsetBy: -2)]
             guard key.unicodeScalars.allSatisfy({ $0 != "\"" && $0 != "\\" && $0.value >= 0x20 }) else { return false }
             base = s[..<open.lowerBound]

@@ -101,13 +101,20 @@ public enum PluginServer {
                     }
                     continue
                 }
+                // An id that is not a whole number is refused (`Int(1e300)` would trap).
+                let id = fields["id"].flatMap(WireMessage.id(_:))
+                if let given = fields["id"], given != .null, id == nil {
+                    var error = RPCErrorObject(PluginError(.invalid, "invalid request: the id \(given.rendered()) is not a whole number"))
+                    error.code = -32600
+                    output.send(NullIDFailure(error: error))
+                    continue
+                }
                 if method == "shutdown" {
                     group.wait()
-                    if let id = fields["id"]?.numberValue { output.send(RPCResult(id: Int(id), result: EmptyResponse())) }
+                    if let id { output.send(RPCResult(id: id, result: EmptyResponse())) }
                     return
                 }
-                guard let number = fields["id"]?.numberValue else { continue }
-                let id = Int(number)
+                guard let id else { continue }
                 let data = Value.map(fields)
                 group.enter()
                 let task = Task {

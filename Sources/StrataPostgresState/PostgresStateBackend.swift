@@ -175,21 +175,14 @@ public final class PostgresStateBackend: StateBackend {
         for try await (addressText, deposed, provider, id, inputs, outputs, deps, triggersText)
             in rows.decode((String, Bool, String, String, String, String, String, String?).self)
         {
-            guard let address = ResourceAddress(parsing: addressText) else {
-                throw StateError.storage("bad resource address '\(addressText)' in \(key)")
-            }
+            let address = try StateColumns.postgres.address(addressText, in: key)
             var resource = ResourceState(
                 address: address, provider: provider, id: id,
                 inputs: try Self.decodeFields(inputs, "inputs of \(addressText)"),
                 outputs: try Self.decodeFields(outputs, "outputs of \(addressText)"),
                 dependencies: try Self.decodeAddresses(deps, "dependencies of \(addressText)"),
                 deposed: deposed)
-            if let triggersText {
-                guard case .list(let items)? = try? ValueJSON.parse(triggersText) else {
-                    throw StateError.storage("cannot read the replaceWhen values of \(addressText) in \(url)")
-                }
-                resource.triggers = items
-            }
+            resource.triggers = try StateColumns.postgres.triggers(triggersText, "replaceWhen values of \(addressText) in \(url)")
             resources.append(resource)
         }
         // The order is exactly ResourceAddress's (current before deposed), whatever the collation.
@@ -355,32 +348,17 @@ public final class PostgresStateBackend: StateBackend {
         String(decoding: try StrataJSON.encode(value), as: UTF8.self)
     }
 
+    /// The stored columns, read by `StateColumns` (fuzzed on its own).
     static func decodeFields(_ text: String, _ what: String) throws -> [String: Value] {
-        do {
-            return try ValueJSON.parseObject(text)
-        } catch {
-            throw StateError.storage("cannot read the \(what): \(error). The state database may be damaged.")
-        }
+        try StateColumns.postgres.fields(text, what)
     }
 
     static func decodeAddresses(_ text: String, _ what: String) throws -> [ResourceAddress] {
-        guard case .list(let items)? = try? ValueJSON.parse(text) else {
-            throw StateError.storage("cannot read the \(what): not a list. The state database may be damaged.")
-        }
-        return try items.map { item in
-            guard case .string(let s) = item, let address = ResourceAddress(parsing: s) else {
-                throw StateError.storage("cannot read the \(what): '\(item.rendered())' is not an address")
-            }
-            return address
-        }
+        try StateColumns.postgres.addresses(text, what)
     }
 
     static func decodeJSON<T: Decodable>(_ type: T.Type, _ text: String, _ what: String) throws -> T {
-        do {
-            return try StrataJSON.decode(type, from: Data(text.utf8))
-        } catch {
-            throw StateError.storage("cannot read the \(what): \(error). The state database may be damaged.")
-        }
+        try StateColumns.postgres.json(type, text, what)
     }
 }
 

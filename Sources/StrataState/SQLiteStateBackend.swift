@@ -248,16 +248,8 @@ public final class SQLiteStateBackend: StateBackend {
             arguments: [key.stack, key.instance])
         while let r = try cursor.next() {
             let addressText = try r.decode(String.self, atIndex: 0)
-            guard let address = ResourceAddress(parsing: addressText) else {
-                throw StateError.storage("bad resource address '\(addressText)' in \(key)")
-            }
-            var triggers: [Value]? = nil
-            if let text = try r.decode(String?.self, atIndex: 7) {
-                guard case .list(let items)? = try? ValueJSON.parse(text) else {
-                    throw StateError.storage("cannot read the replaceWhen values of \(addressText). The state file may be damaged; restore it from a backup.")
-                }
-                triggers = items
-            }
+            let address = try StateColumns.sqlite.address(addressText, in: key)
+            let triggers = try StateColumns.sqlite.triggers(try r.decode(String?.self, atIndex: 7), "replaceWhen values of \(addressText)")
             resources.append(
                 ResourceState(
                     address: address,
@@ -795,33 +787,17 @@ public final class SQLiteStateBackend: StateBackend {
         String(decoding: try StrataJSON.encode(value), as: UTF8.self)
     }
 
-    /// Inputs and outputs: read with the direct Value parser (the hot path of a load).
+    /// The stored columns, read by `StateColumns` (fuzzed on its own).
     static func decodeFields(_ text: String, _ what: String) throws -> [String: Value] {
-        do {
-            return try ValueJSON.parseObject(text)
-        } catch {
-            throw StateError.storage("cannot read the \(what): \(error). The state file may be damaged; restore it from a backup.")
-        }
+        try StateColumns.sqlite.fields(text, what)
     }
 
     static func decodeAddresses(_ text: String, _ what: String) throws -> [ResourceAddress] {
-        guard case .list(let items)? = try? ValueJSON.parse(text) else {
-            throw StateError.storage("cannot read the \(what): not a list. The state file may be damaged; restore it from a backup.")
-        }
-        return try items.map { item in
-            guard case .string(let s) = item, let address = ResourceAddress(parsing: s) else {
-                throw StateError.storage("cannot read the \(what): '\(item.rendered())' is not an address")
-            }
-            return address
-        }
+        try StateColumns.sqlite.addresses(text, what)
     }
 
     static func decodeJSON<T: Decodable>(_ type: T.Type, _ text: String, _ what: String) throws -> T {
-        do {
-            return try StrataJSON.decode(type, from: Data(text.utf8))
-        } catch {
-            throw StateError.storage("cannot read the \(what): \(error). The state file may be damaged; restore it from a backup.")
-        }
+        try StateColumns.sqlite.json(type, text, what)
     }
 
     static func describe(_ error: any Error) -> String {
