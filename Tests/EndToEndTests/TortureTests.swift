@@ -78,7 +78,7 @@ import Testing
         defer { cli.remove() }
         let mount = cli.directory.appendingPathComponent("small-disk")
         try FileManager.default.createDirectory(at: mount, withIntermediateDirectories: true)
-        guard runTool("/bin/mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", mount.path]) == 0 else {
+        guard runTool("/bin/mount", ["-t", "tmpfs", "-o", "size=16m", "tmpfs", mount.path]) == 0 else {
             Issue.record("cannot mount a tmpfs here")
             return
         }
