@@ -85,17 +85,19 @@ public final class PostgresStateBackend: StateBackend {
 
     /// How long one state call may wait for the server before it fails (a restarted server can
     /// leave a query waiting forever on a connection it ended).
-    static let callDeadline: Double = 120
+    static let callDeadline: Double = 30
     /// How long closing connections and releasing a lock may take.
     static let closeDeadline: Double = 10
 
     /// Runs `body` on a pooled connection once the schema is ready; errors become `StateError`s.
     @discardableResult
     func run<T: Sendable>(_ doing: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        try await prepare()
         let connections = self.connections
         do {
-            return try await withDeadline(Self.callDeadline, doing) { try await connections.with(body) }
+            return try await withDeadline(Self.callDeadline, doing) {
+                try await self.prepare()
+                return try await connections.with(body)
+            }
         } catch {
             throw mapError(error, doing)
         }
