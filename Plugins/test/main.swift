@@ -8,6 +8,9 @@ import StrataPluginKit
 /// `.strata/test-provider/`), so a test can change or delete one out of band and count what
 /// exists. Create, update and delete take `latencyMs`; `failOn` makes chosen calls fail.
 /// `STRATA_TEST_CRASH_AFTER_CREATES=N` makes the process exit after N creates (crash tests).
+/// `failureRate` makes that share of create, update and delete calls fail at random (torture
+/// tests): half of them before the change is made, half after it (the answer was lost), half
+/// of them retryable and half fatal; `STRATA_TEST_FAILURE_SEED` seeds the draw.
 struct TestProvider: Provider {
     let name = "test"
     let version = "0.1.0"
@@ -16,6 +19,8 @@ struct TestProvider: Provider {
     var store: TestStore { stores.current }
     /// `STRATA_TEST_MAX_PARALLELISM`: the limit this plugin declares (tests of per-provider limits).
     let maxParallelism: Int?
+    /// Draws the random failures that `failureRate` asks for.
+    let faults: FaultDraw
 
     var resources: [String: ResourceSchema] {
         [
@@ -31,6 +36,7 @@ struct TestProvider: Provider {
                     "latencyMs": .init(.number, .optional, description: "Create/update/delete take this long."),
                     "readLatencyMs": .init(.number, .optional, description: "Read takes this long."),
                     "failOn": .init(.string, .optional, description: "Comma-separated calls that fail: create, update, delete, read."),
+                    "failureRate": .init(.number, .optional, description: "The share (0 to 1) of create, update and delete calls that fail at random."),
                     "id": .init(.string, .computed),
                     "result": .init(.string, .computed, description: "Derived from value: known only after create or update."),
                 ],
@@ -58,6 +64,9 @@ struct TestProvider: Provider {
                 problems.append(CheckProblem(attribute: "failOn", message: "failOn: '\(call)' is not one of create, update, delete, read"))
             }
         }
+        if let rate = request.inputs["failureRate"]?.numberValue, !(0...1).contains(rate) {
+            problems.append(CheckProblem(attribute: "failureRate", message: "failureRate must be between 0 and 1, not \(rate)"))
+        }
         let latency = request.inputs["latencyMs"]?.numberValue
         return CheckResponse(inputs: request.inputs, problems: problems, estimatedSeconds: latency.map { $0 / 1000 })
     }
@@ -68,12 +77,15 @@ struct TestProvider: Provider {
         defer { store.callEnded() }
         try await pause(inputs["latencyMs"])
         try failIfAsked(inputs, "create")
+        let fault = faults.draw(inputs["failureRate"])
+        try fault?.before("create")
         let id = TestStore.id(forToken: request.token)
         // Idempotent by token: a create retried after a crash returns the same resource.
         if let existing = try store.load(id) { return CreateResponse(id: id, outputs: existing.outputs) }
         let outputs = attributes(id: id, inputs: inputs)
         try store.save(StoredResource(type: request.type, id: id, token: request.token, tags: request.tags, outputs: outputs))
         store.countCreate()
+        try fault?.after("create")
         return CreateResponse(id: id, outputs: outputs)
     }
 
@@ -87,20 +99,26 @@ struct TestProvider: Provider {
     func update(_ request: UpdateRequest, progress: ProgressReporter) async throws -> UpdateResponse {
         try await pause(request.inputs["latencyMs"])
         try failIfAsked(request.inputs, "update")
+        let fault = faults.draw(request.inputs["failureRate"])
+        try fault?.before("update")
         guard var stored = try store.load(request.id) else {
             throw PluginError(.notFound, "test_resource \(request.id) does not exist", providerCode: "NoSuchResource")
         }
         stored.outputs = attributes(id: request.id, inputs: request.inputs)
         try store.save(stored)
+        try fault?.after("update")
         return UpdateResponse(outputs: stored.outputs)
     }
 
     func delete(_ request: DeleteRequest, progress: ProgressReporter) async throws {
         try await pause(request.inputs["latencyMs"])
         try failIfAsked(request.inputs, "delete")
+        let fault = faults.draw(request.inputs["failureRate"])
+        try fault?.before("delete")
         guard try store.remove(request.id) else {
             throw PluginError(.notFound, "test_resource \(request.id) does not exist", providerCode: "NoSuchResource")
         }
+        try fault?.after("delete")
     }
 
     func importResource(_ request: ImportRequest) async throws -> ImportResponse {
@@ -280,6 +298,54 @@ final class TestStore: Sendable {
     }
 }
 
+/// One random failure: where it strikes (before or after the change) and whether the engine
+/// may retry it.
+struct InjectedFault {
+    var afterEffect: Bool
+    var retryable: Bool
+
+    func before(_ call: String) throws {
+        if !afterEffect { throw error(call, "before") }
+    }
+
+    func after(_ call: String) throws {
+        if afterEffect { throw error(call, "after") }
+    }
+
+    private func error(_ call: String, _ when: String) -> PluginError {
+        PluginError(retryable ? .retryable : .fatal, "test_resource: injected failure of \(call) (\(when) the change)",
+                    providerCode: "InjectedFailure")
+    }
+}
+
+/// Draws injected failures from a seeded generator (SplitMix64), one draw per call, so a run
+/// with `STRATA_TEST_FAILURE_SEED` set and one call at a time fails the same calls again.
+final class FaultDraw: @unchecked Sendable {
+    private let lock = NSLock()
+    private var state: UInt64
+
+    init(seed: UInt64?) {
+        state = seed ?? UInt64.random(in: .min ... .max)
+    }
+
+    private func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A failure with probability `rate` (a number input), else nil.
+    func draw(_ rate: Value?) -> InjectedFault? {
+        guard let rate = rate?.numberValue, rate > 0 else { return nil }
+        let roll = lock.withLock { next() }
+        let unit = Double(roll >> 11) / Double(1 << 53)
+        guard unit < rate else { return nil }
+        return InjectedFault(afterEffect: roll & 1 == 1, retryable: roll & 2 == 2)
+    }
+}
+
 final class StoreHolder: @unchecked Sendable {
     private let lock = NSLock()
     private var store: TestStore
@@ -329,7 +395,9 @@ do {
     let store = try TestStore(
         directory: URL(fileURLWithPath: storePath),
         crashAfterCreates: environment["STRATA_TEST_CRASH_AFTER_CREATES"].flatMap { Int($0) })
-    PluginServer.main(TestProvider(stores: StoreHolder(store), maxParallelism: environment["STRATA_TEST_MAX_PARALLELISM"].flatMap { Int($0) }))
+    PluginServer.main(TestProvider(
+        stores: StoreHolder(store), maxParallelism: environment["STRATA_TEST_MAX_PARALLELISM"].flatMap { Int($0) },
+        faults: FaultDraw(seed: environment["STRATA_TEST_FAILURE_SEED"].flatMap { UInt64($0) })))
 } catch {
     FileHandle.standardError.write(Data("strata-provider-test: cannot use store \(storePath): \(error)\n".utf8))
     exit(1)

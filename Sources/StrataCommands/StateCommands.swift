@@ -8,7 +8,7 @@ extension StrataCommand {
     struct State: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Inspect and edit a stack instance's recorded state.",
-            subcommands: [List.self, ShowResource.self, Remove.self, Move.self, History.self, Rekey.self])
+            subcommands: [List.self, ShowResource.self, Remove.self, Move.self, History.self, Check.self, Rekey.self])
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List the recorded resources, one address a line.")
@@ -122,6 +122,49 @@ extension StrataCommand {
                     print("\(entry.serial)\t\(formatter.string(from: entry.time))\t\(entry.action)\t\(entry.address ?? "")")
                 }
             }
+        }
+    }
+}
+
+extension StrataCommand.State {
+    /// `strata state check`: the integrity check the torture test runs after every kill.
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check the recorded state for damage: missing dependencies, duplicate addresses or ids, gaps in the history.",
+            discussion: "Exits 0 when the state is intact, 1 (listing each problem) when it is not.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var stack: StackArgument
+        @Flag(help: "Print JSON: serial, resources, pending intents, problems.") var json = false
+
+        /// What `--json` prints.
+        struct Report: Encodable {
+            var instance: String
+            var serial: Int
+            var lineage: String
+            var resources: Int
+            var pendingIntents: Int
+            var problems: [StateIntegrity.Problem]
+        }
+
+        func run() async throws {
+            let engine = try global.engine()
+            let key = engine.key(for: stack.url)
+            let snapshot = try await engine.backend.load(key)
+            let history = try await engine.backend.history(key, limit: 0)
+            let intents = try await engine.backend.pendingIntents(key)
+            try? await engine.backend.close()
+            let problems = StateIntegrity.problems(snapshot, history: history)
+            if json {
+                let report = Report(instance: key.description, serial: snapshot.serial, lineage: snapshot.lineage,
+                                    resources: snapshot.resources.count, pendingIntents: intents.count, problems: problems)
+                print(String(decoding: try StrataJSON.encode(report, pretty: true), as: UTF8.self))
+            } else if problems.isEmpty {
+                print("The state of \(key) is intact: serial \(snapshot.serial), \(snapshot.resources.count) resources, \(intents.count) pending intents.")
+            } else {
+                print("The state of \(key) has \(problems.count) problem(s) at serial \(snapshot.serial):")
+                for problem in problems { print("  \(problem)") }
+            }
+            if !problems.isEmpty { throw ExitCode(1) }
         }
     }
 }

@@ -191,11 +191,15 @@ extension PostgresStateBackend {
     /// Releases the lock if this backend holds it; does nothing otherwise.
     public func unlock(_ key: InstanceKey) async throws {
         guard let connection = await held.take(key) else { return }
-        _ = try? await connection.query(
-            "DELETE FROM \(unescaped: table("locks")) WHERE stack = \(key.stack) AND instance = \(key.instance) AND session = \(session)",
-            logger: logger)
+        let sql: PostgresQuery = "DELETE FROM \(unescaped: table("locks")) WHERE stack = \(key.stack) AND instance = \(key.instance) AND session = \(session)"
+        let logger = self.logger
+        // A lock connection the server ended (a restart) took its advisory lock with it, and a
+        // query on it may never answer: bounded, and skipped when it is known closed.
+        if !connection.isClosed {
+            _ = try? await withDeadline(Self.closeDeadline, "unlocking \(key)") { try await connection.query(sql, logger: logger).collect().count }
+        }
         // Closing the connection ends the session, and its advisory lock with it.
-        try? await connection.close()
+        _ = try? await withDeadline(Self.closeDeadline, "unlocking \(key)") { try await connection.close() }
     }
 
     /// Deletes the lock row and ends the holder's session (freeing its advisory lock); the

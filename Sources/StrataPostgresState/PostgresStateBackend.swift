@@ -46,8 +46,12 @@ public final class PostgresStateBackend: StateBackend {
     }
 
     public func close() async throws {
-        await held.closeAll()
-        await connections.close()
+        let held = self.held, connections = self.connections
+        // A connection the server ended can hang its close: give up on it after a while.
+        _ = try? await withDeadline(Self.closeDeadline, "closing the state connections") {
+            await held.closeAll()
+            await connections.close()
+        }
     }
 
     private func setUp() async throws {
@@ -79,12 +83,21 @@ public final class PostgresStateBackend: StateBackend {
         }
     }
 
+    /// How long one state call may wait for the server before it fails (a restarted server can
+    /// leave a query waiting forever on a connection it ended).
+    static let callDeadline: Double = 30
+    /// How long closing connections and releasing a lock may take.
+    static let closeDeadline: Double = 10
+
     /// Runs `body` on a pooled connection once the schema is ready; errors become `StateError`s.
     @discardableResult
     func run<T: Sendable>(_ doing: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        try await prepare()
+        let connections = self.connections
         do {
-            return try await connections.with(body)
+            return try await withDeadline(Self.callDeadline, doing) {
+                try await self.prepare()
+                return try await connections.with(body)
+            }
         } catch {
             throw mapError(error, doing)
         }

@@ -811,6 +811,12 @@ public final class SQLiteStateBackend: StateBackend {
             return StateError.storage(
                 "\(doing): the state database \(path) stayed busy (another strata process is writing it); try again")
         }
+        if let db = error as? DatabaseError, db.resultCode == .SQLITE_FULL || db.extendedResultCode == .SQLITE_IOERR_WRITE {
+            // SQLite rolled the transaction back: the file holds what the last completed write left.
+            return StateError.storage(
+                "\(doing): the disk holding the state file \(path) is full (\(Self.describe(error))); nothing of this write was kept, "
+                    + "the state is as the last completed step left it. Free some space and run the command again: it picks up where this one stopped")
+        }
         return StateError.storage("\(doing) in \(path): \(Self.describe(error))")
     }
 }

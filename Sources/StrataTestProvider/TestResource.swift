@@ -31,6 +31,8 @@ public final class TestResource: Resource {
     public var readLatencyMs: Expr<Int>? { get { input("readLatencyMs") } set { setInput("readLatencyMs", newValue) } }
     /// Comma-separated calls that fail: create, update, delete, read.
     public var failOn: Expr<String>? { get { input("failOn") } set { setInput("failOn", newValue) } }
+    /// The share (0 to 1) of create, update and delete calls that fail at random (torture tests).
+    public var failureRate: Expr<Double>? { get { input("failureRate") } set { setInput("failureRate", newValue) } }
 
     /// The provider's id.
     public var id: Expr<String> { attribute("id") }

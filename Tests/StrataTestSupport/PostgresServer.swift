@@ -147,6 +147,13 @@ public final class PostgresServer: @unchecked Sendable {
         try psql("CREATE DATABASE \(name)")
     }
 
+    /// Restarts the server (fast shutdown: every connection is cut), on the same port.
+    public func restart() throws {
+        let options = "-h 127.0.0.1 -p \(port) -k \(directory.path) -c fsync=off -c full_page_writes=off -c max_connections=200"
+        try run("pg_ctl", ["-D", dataDirectory, "-l", directory.appendingPathComponent("server.log").path, "-o", options,
+                           "-m", "fast", "-w", "-t", "30", "restart"])
+    }
+
     /// Stops the server (fast shutdown) and removes its folder. Safe to call twice.
     public func stop() {
         lock.lock()
