@@ -85,9 +85,11 @@ public final class PostgresStateBackend: StateBackend {
 
     /// How long one state call may wait for the server before it fails (a restarted server can
     /// leave a query waiting forever on a connection it ended).
-    static let callDeadline: Double = 30
+    /// `STRATA_PG_CALL_TIMEOUT` (seconds) overrides it: the test suite, whose in-process tests
+    /// can wait minutes for a thread on a loaded 2-core machine, sets a long one.
+    static let callDeadline: Double = ProcessInfo.processInfo.environment["STRATA_PG_CALL_TIMEOUT"].flatMap(Double.init) ?? 30
     /// How long closing connections and releasing a lock may take.
-    static let closeDeadline: Double = 10
+    static let closeDeadline: Double = max(10, callDeadline / 3)
 
     /// Runs `body` on a pooled connection once the schema is ready; errors become `StateError`s.
     @discardableResult
