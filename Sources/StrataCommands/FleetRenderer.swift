@@ -157,7 +157,7 @@ struct FleetRenderer {
     func status(_ rows: [TenantStatus]) -> String {
         if rows.isEmpty { return "No tenants in the state (instances named tenant/<id>).\n" }
         let jobs = rows.contains { $0.job != nil }
-        var table: [[String]] = [["TENANT", "STACK", "SERIAL", "RESOURCES", "LAST CHANGE", "DRIFT", "LOCK"] + (jobs ? ["JOB"] : [])]
+        var table: [[String]] = [["TENANT", "STACK", "SERIAL", "RESOURCES", "LAST RUN", "LAST CHANGE", "DRIFT", "LOCK"] + (jobs ? ["JOB"] : [])]
         for row in rows {
             let change = row.lastChange.map { "\($0.action)\($0.address.map { " \($0)" } ?? "") at \($0.time)" } ?? "-"
             let drift = row.drift.map { d -> String in
@@ -165,12 +165,22 @@ struct FleetRenderer {
                 return "\(d.status)\(counts) at \(d.time)"
             } ?? "never swept"
             var cells = [row.tenant, row.stack, String(row.serial),
-                         row.state == "destroyed" ? "0 (destroyed)" : row.state == "new" ? "- (not applied yet)" : String(row.resources),
-                         change, drift, row.lockedBy == nil ? "-" : "locked"]
+                         row.state == "destroyed" ? "0 (destroyed)" : row.state == "new" ? "- (never written)" : String(row.resources),
+                         row.lastRun.map(lastRunCell) ?? "-", change, drift, row.lockedBy == nil ? "-" : "locked"]
             if jobs { cells.append(row.job.map(jobCell) ?? "-") }
             table.append(cells)
         }
         return self.table(table)
+    }
+
+    /// `apply succeeded at …`, `apply failed at …: the first line of why`.
+    func lastRunCell(_ run: TenantStatus.LastRun) -> String {
+        var text = "\(run.operation) \(run.result) at \(run.time)"
+        if let message = run.message, run.result == "failed" {
+            let line = message.split(separator: "\n").first.map(String.init) ?? message
+            text += ": " + (line.count > 80 ? String(line.prefix(79)) + "…" : line)
+        }
+        return text
     }
 
     /// `apply running on w1 (attempt 2)`, `destroy queued`, `apply failed (1 attempt): why`, `drift done`.

@@ -251,6 +251,12 @@ public struct Fleet: Sendable {
             outcome.error = Executor.message(error)
         }
         await tenantEngine.registry.shutdownAll()
+        if job.operation.applies {
+            // Kept apart from the state, so a tenant whose run failed before it wrote anything
+            // still shows in `strata tenants status`.
+            let record = RunRecord(operation: job.operation.rawValue, succeeded: outcome.status == .succeeded, message: outcome.error)
+            try? await tenantEngine.backend.recordRun(key, record)
+        }
         outcome.seconds = Date().timeIntervalSince(started)
         observer?.tenantFinished(outcome)
         return outcome

@@ -62,9 +62,23 @@ public struct TenantStatus: Sendable, Codable, Hashable {
     public var variables: [String: String]?
     /// Its job in the queue, if it has had one.
     public var job: Job?
+    /// How its last `tenants apply|destroy` (or worker job) ended, even one that failed before
+    /// it wrote anything.
+    public var lastRun: LastRun?
+
+    /// How the tenant's last apply or destroy ended.
+    public struct LastRun: Sendable, Codable, Hashable {
+        /// `apply`, `destroy` or `prune`.
+        public var operation: String
+        /// `succeeded` or `failed`.
+        public var result: String
+        public var time: String
+        /// Why it failed.
+        public var message: String?
+    }
 
     enum CodingKeys: String, CodingKey {
-        case tenant, stack, instance, serial, resources, state, lastChange, drift, lockedBy, variables, job
+        case tenant, stack, instance, serial, resources, state, lastChange, drift, lockedBy, variables, job, lastRun
     }
 
     /// Every key always present (`null` when unknown), so scripts can rely on the shape.
@@ -81,6 +95,7 @@ public struct TenantStatus: Sendable, Codable, Hashable {
         try container.encode(lockedBy, forKey: .lockedBy)
         try container.encode(variables, forKey: .variables)
         try container.encode(job, forKey: .job)
+        try container.encode(lastRun, forKey: .lastRun)
     }
 }
 
@@ -90,7 +105,14 @@ extension Fleet {
     public static func status(backend: any StateBackend, stack: String?) async throws -> [TenantStatus] {
         let formatter = ISO8601DateFormatter()
         var rows: [TenantStatus] = []
-        for key in try await backend.instances() {
+        let runs = try await backend.lastRuns()
+        func lastRun(_ key: InstanceKey) -> TenantStatus.LastRun? {
+            runs[key].map {
+                TenantStatus.LastRun(operation: $0.operation, result: $0.succeeded ? "succeeded" : "failed", time: formatter.string(from: $0.finishedAt), message: $0.message)
+            }
+        }
+        let written = try await backend.instances()
+        for key in written {
             if let stack, key.stack != stack { continue }
             guard let id = TenantID.id(ofInstance: key.instance) else { continue }
             let snapshot = try await backend.load(key)
@@ -110,7 +132,14 @@ extension Fleet {
                           unmanaged: $0.unmanaged, errors: $0.errors)
                 },
                 lockedBy: holder.flatMap { $0.leaseUntil > Date() ? $0.description : nil },
-                variables: origin?.variables, job: nil))
+                variables: origin?.variables, job: nil, lastRun: lastRun(key)))
+        }
+        // Tenants tried but never written: their run failed before the first write.
+        for (key, _) in runs where !written.contains(key) {
+            if let stack, key.stack != stack { continue }
+            guard let id = TenantID.id(ofInstance: key.instance) else { continue }
+            rows.append(TenantStatus(tenant: id, stack: key.stack, instance: key.instance, serial: 0, resources: 0, state: "new",
+                                     lastChange: nil, drift: nil, lockedBy: nil, variables: nil, job: nil, lastRun: lastRun(key)))
         }
         if let postgres = backend as? PostgresStateBackend {
             // Jobs: on each tenant's row; a tenant queued but not applied yet gets a row of its own.
@@ -125,7 +154,7 @@ extension Fleet {
                     rows[i].job = info
                 } else {
                     rows.append(TenantStatus(tenant: job.tenant, stack: job.stack, instance: job.instance, serial: 0, resources: 0,
-                                             state: "new", lastChange: nil, drift: nil, lockedBy: nil, variables: nil, job: info))
+                                             state: "new", lastChange: nil, drift: nil, lockedBy: nil, variables: nil, job: info, lastRun: nil))
                 }
             }
         }

@@ -143,6 +143,19 @@ enum PostgresSchema {
                     PRIMARY KEY (job_id, attempt)
                 )
                 """),
+        Migration(
+            version: 3, summary: "how each instance's last apply or destroy ended (strata tenants status)",
+            sql: """
+                CREATE TABLE instance_runs (
+                    stack TEXT NOT NULL,
+                    instance TEXT NOT NULL,
+                    operation TEXT NOT NULL,
+                    succeeded BOOLEAN NOT NULL,
+                    finished_at TIMESTAMPTZ NOT NULL,
+                    message TEXT,
+                    PRIMARY KEY (stack, instance)
+                )
+                """),
     ]
 
     static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }

@@ -283,7 +283,9 @@ public final class PostgresStateBackend: StateBackend {
     }
 
     public func recordOrigin(_ key: InstanceKey, _ origin: InstanceOrigin) async throws {
-        let variables = try Self.encodeJSON(origin.variables)
+        // Every --var is sealed like a secret: strata cannot tell which ones are.
+        let fields = origin.variables.mapValues { Value.secret(.string($0)) }
+        let variables = ValueJSON.string(.map(try cipher?.seal(fields) ?? fields))
         try await run("recording where \(key) was applied from") { c in
             try await c.query(
                 """
@@ -306,9 +308,37 @@ public final class PostgresStateBackend: StateBackend {
                 ).collect().first
             else { return nil }
             let (directory, variables, recordedAt) = try row.decode((String, String, Date).self)
+            // Sealed fields; a row written before they were sealed holds plain strings, which read the same way.
+            let fields = try Self.decodeFields(variables, "variables of \(key)")
             return InstanceOrigin(
-                stackDirectory: directory, variables: try Self.decodeJSON([String: String].self, variables, "variables of \(key)"),
+                stackDirectory: directory, variables: try (self.cipher?.open(fields) ?? fields).compactMapValues { $0.revealed.stringValue },
                 recordedAt: recordedAt)
+        }
+    }
+
+    public func recordRun(_ key: InstanceKey, _ record: RunRecord) async throws {
+        try await run("recording the last run of \(key)") { c in
+            try await c.query(
+                """
+                INSERT INTO \(unescaped: self.table("instance_runs")) (stack, instance, operation, succeeded, finished_at, message)
+                VALUES (\(key.stack), \(key.instance), \(record.operation), \(record.succeeded), \(record.finishedAt), \(record.message))
+                ON CONFLICT (stack, instance) DO UPDATE SET operation = EXCLUDED.operation, succeeded = EXCLUDED.succeeded,
+                    finished_at = EXCLUDED.finished_at, message = EXCLUDED.message
+                """, logger: self.logger)
+        }
+    }
+
+    public func lastRuns() async throws -> [InstanceKey: RunRecord] {
+        try await run("reading the last runs") { c in
+            let rows = try await c.query(
+                "SELECT stack, instance, operation, succeeded, finished_at, message FROM \(unescaped: self.table("instance_runs"))",
+                logger: self.logger)
+            var runs: [InstanceKey: RunRecord] = [:]
+            for try await (stack, instance, operation, succeeded, finishedAt, message) in rows.decode((String, String, String, Bool, Date, String?).self) {
+                runs[InstanceKey(stack: stack, instance: instance)] = RunRecord(
+                    operation: operation, succeeded: succeeded, finishedAt: finishedAt, message: message)
+            }
+            return runs
         }
     }
 

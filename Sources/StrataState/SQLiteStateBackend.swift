@@ -171,6 +171,21 @@ public final class SQLiteStateBackend: StateBackend {
         migrator.registerMigration("v3") { db in
             try db.execute(sql: "ALTER TABLE resources ADD COLUMN triggers_json TEXT")
         }
+        // v4: how each instance's last apply or destroy ended (`strata tenants status`).
+        migrator.registerMigration("v4") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE instance_runs (
+                        stack TEXT NOT NULL,
+                        instance TEXT NOT NULL,
+                        operation TEXT NOT NULL,
+                        succeeded INTEGER NOT NULL,
+                        finished_at REAL NOT NULL,
+                        message TEXT,
+                        PRIMARY KEY (stack, instance)
+                    )
+                    """)
+        }
         return migrator
     }
 
@@ -403,6 +418,38 @@ public final class SQLiteStateBackend: StateBackend {
             }
         } catch {
             throw mapError(error, "reading where \(key) was applied from")
+        }
+    }
+
+    public func recordRun(_ key: InstanceKey, _ run: RunRecord) async throws {
+        do {
+            try await pool.write { db in
+                try db.cachedStatement(
+                    sql: """
+                        INSERT OR REPLACE INTO instance_runs (stack, instance, operation, succeeded, finished_at, message)
+                        VALUES (?, ?, ?, ?, ?, ?)
+                        """
+                ).execute(arguments: [key.stack, key.instance, run.operation, run.succeeded, run.finishedAt.timeIntervalSince1970, run.message])
+            }
+        } catch {
+            throw mapError(error, "recording the last run of \(key)")
+        }
+    }
+
+    public func lastRuns() async throws -> [InstanceKey: RunRecord] {
+        do {
+            return try await pool.read { db in
+                var runs: [InstanceKey: RunRecord] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT stack, instance, operation, succeeded, finished_at, message FROM instance_runs") {
+                    runs[InstanceKey(stack: try row.decode(String.self, atIndex: 0), instance: try row.decode(String.self, atIndex: 1))] = RunRecord(
+                        operation: try row.decode(String.self, atIndex: 2), succeeded: try row.decode(Bool.self, atIndex: 3),
+                        finishedAt: Date(timeIntervalSince1970: try row.decode(Double.self, atIndex: 4)),
+                        message: try row.decode(String?.self, atIndex: 5))
+                }
+                return runs
+            }
+        } catch {
+            throw mapError(error, "reading the last runs")
         }
     }
 

@@ -143,6 +143,26 @@ public struct SweepRecord: Sendable, Hashable, Codable {
     }
 }
 
+/// How the last apply or destroy of an instance ended, kept even when the run failed before
+/// it wrote anything (a stack that does not compile, a provider that refuses its settings), so
+/// `strata tenants status` can show every tenant that was tried. Not part of the state:
+/// recording it does not bump the serial.
+public struct RunRecord: Sendable, Hashable, Codable {
+    /// `apply`, `destroy` or `prune`.
+    public var operation: String
+    public var succeeded: Bool
+    public var finishedAt: Date
+    /// Why it failed (already free of secrets: errors are redacted before they get here).
+    public var message: String?
+
+    public init(operation: String, succeeded: Bool, finishedAt: Date = Date(), message: String? = nil) {
+        self.operation = operation
+        self.succeeded = succeeded
+        self.finishedAt = finishedAt
+        self.message = message
+    }
+}
+
 /// Where an instance was last applied from, so `strata drift --all` can load its stack.
 public struct InstanceOrigin: Sendable, Hashable, Codable {
     /// The stack folder, absolute.
@@ -233,6 +253,10 @@ public protocol StateBackend: Sendable {
     func recordOrigin(_ key: InstanceKey, _ origin: InstanceOrigin) async throws
     /// Where the instance was last applied from, if recorded.
     func origin(_ key: InstanceKey) async throws -> InstanceOrigin?
+    /// Keeps how the instance's last apply or destroy ended (replacing the one before).
+    func recordRun(_ key: InstanceKey, _ run: RunRecord) async throws
+    /// The last run of every instance that has one, including instances never written.
+    func lastRuns() async throws -> [InstanceKey: RunRecord]
 
     /// Takes the instance's lock, waiting up to `timeout`; a lock whose lease ran out, or whose
     /// holder process is gone from this host, is taken over at once.

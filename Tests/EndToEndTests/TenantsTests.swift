@@ -174,8 +174,26 @@ import Testing
         #expect(cli.storedIDs().count == 3 * 2 + 1)
 
         let status = try Self.jsonArray(try cli.run(["tenants", "status", "--json"]).stdout)
-        #expect(status.map { $0["tenant"] as? String ?? "" }.sorted() == ["acme", "broken", "globex", "initech"])
-        #expect(status.first { $0["tenant"] as? String == "broken" }?["resources"] as? Int == 1)
+        #expect(status.map { $0["tenant"] as? String ?? "" }.sorted() == ["acme", "badsize", "broken", "globex", "initech"])
+        func row(_ id: String) -> [String: Any] { status.first { $0["tenant"] as? String == id } ?? [:] }
+        #expect(row("broken")["resources"] as? Int == 1)
+        // A tenant whose run failed before it wrote anything is listed, with why.
+        #expect(row("badsize")["state"] as? String == "new" && row("badsize")["serial"] as? Int == 0, "\(row("badsize"))")
+        let badRun = row("badsize")["lastRun"] as? [String: Any] ?? [:]
+        #expect(badRun["result"] as? String == "failed" && (badRun["message"] as? String ?? "").contains("size=huge is not one of"), "\(badRun)")
+        #expect((row("broken")["lastRun"] as? [String: Any])?["result"] as? String == "failed")
+        #expect((row("acme")["lastRun"] as? [String: Any])?["result"] as? String == "succeeded")
+        let table = try cli.run(["tenants", "status"])
+        #expect(table.stdout.contains("LAST RUN") && table.stdout.contains("apply failed at"), "\(table.stdout)")
+        #expect(table.stdout.split(separator: "\n").contains { $0.hasPrefix("badsize") && $0.contains("never written") }, "\(table.stdout)")
+
+        // Fixed, the tenant applies; its last run then says so.
+        let fixed = try Self.write(cli, "fixed.yaml", Self.yaml([("acme", ["size": "small"]), ("badsize", ["size": "small"]), ("globex", ["size": "medium"]), ("initech", [:])]))
+        let again = try cli.run(["tenants", "apply", stack, "--tenants", fixed, "--auto-approve"])
+        #expect(again.stdout.contains("✓ badsize: 2 created"), "\(again.output)")
+        let after = try Self.jsonArray(try cli.run(["tenants", "status", "--json"]).stdout)
+        let badsize = after.first { $0["tenant"] as? String == "badsize" } ?? [:]
+        #expect(badsize["state"] as? String == "active" && (badsize["lastRun"] as? [String: Any])?["result"] as? String == "succeeded", "\(badsize)")
     }
 
     @Test func removedTenantIsKeptWithoutPruneAndDestroyedWithIt() throws {

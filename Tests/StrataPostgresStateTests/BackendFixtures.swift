@@ -78,7 +78,8 @@ final class Store: @unchecked Sendable {
                 + ((try? String(contentsOfFile: url + "-wal", encoding: .isoLatin1)) ?? "")
         case .postgres:
             return try server!.psql(
-                "SELECT string_agg(inputs_json || outputs_json, '') FROM \(schema).resources UNION ALL SELECT string_agg(inputs_json, '') FROM \(schema).intents")
+                "SELECT string_agg(inputs_json || outputs_json, '') FROM \(schema).resources UNION ALL SELECT string_agg(inputs_json, '') FROM \(schema).intents"
+                    + " UNION ALL SELECT string_agg(variables_json, '') FROM \(schema).instance_origins")
         }
     }
 

@@ -203,6 +203,32 @@ import Testing
             try await backend.recordOrigin(demo, origin)
             try await backend.recordOrigin(demo, origin)
             #expect(try await store.open().origin(demo) == origin)
+            // --var values are kept sealed: strata cannot tell which of them are secrets.
+            let secretOrigin = InstanceOrigin(stackDirectory: "/stacks/Demo", variables: ["token": "origin-var-hunter2"], recordedAt: Date(timeIntervalSince1970: 8))
+            try await backend.recordOrigin(demo, secretOrigin)
+            #expect(try await store.open().origin(demo) == secretOrigin)
+            #expect(!(try store.rawText()).contains("origin-var-hunter2"))
+        }
+    }
+
+    @Test(arguments: BackendKind.available)
+    func lastRunsAreKeptForInstancesNeverWrittenAndReplacedByTheNext(_ kind: BackendKind) async throws {
+        try await withStore(kind) { store in
+            let backend = try store.open()
+            #expect(try await backend.lastRuns().isEmpty)
+            let failed = RunRecord(operation: "apply", succeeded: false, finishedAt: Date(timeIntervalSince1970: 50), message: "size=huge is not one of small, medium")
+            try await backend.recordRun(demo, failed)
+            // A run that failed before its first write: recorded, yet the instance holds no state.
+            #expect(try await store.open().lastRuns() == [demo: failed])
+            #expect(try await backend.instances().isEmpty)
+            #expect(try await backend.load(demo).serial == 0)
+            let other = InstanceKey(stack: "demo", instance: "tenant/acme")
+            let succeeded = RunRecord(operation: "destroy", succeeded: true, finishedAt: Date(timeIntervalSince1970: 60))
+            try await backend.recordRun(other, succeeded)
+            try await backend.recordRun(demo, RunRecord(operation: "apply", succeeded: true, finishedAt: Date(timeIntervalSince1970: 70)))
+            let runs = try await store.open().lastRuns()
+            #expect(runs.count == 2 && runs[other] == succeeded)
+            #expect(runs[demo]?.succeeded == true && runs[demo]?.message == nil && runs[demo]?.finishedAt == Date(timeIntervalSince1970: 70))
         }
     }
 
