@@ -70,6 +70,8 @@ extension StrataCommand.Drift {
         var accept = false
         @Option(help: ArgumentHelp("How many provider reads at once (each provider's own limit applies too).", valueName: "n"))
         var parallelism: Int = 10
+        @Option(help: ArgumentHelp("With --all: how many instances to sweep at once, each with plugin processes of its own.", valueName: "n"))
+        var concurrency: Int = 4
 
         func validate() throws {
             if all && stack != nil { throw ValidationError("give a stack folder or --all, not both") }
@@ -78,6 +80,7 @@ extension StrataCommand.Drift {
             if remediate && accept { throw ValidationError("--remediate and --accept are two answers to drift: pick one") }
             if deleteUnmanaged && !remediate { throw ValidationError("--delete-unmanaged goes with --remediate") }
             if parallelism < 1 { throw ValidationError("--parallelism must be at least 1") }
+            if concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
             if every == nil && (jitter != nil || metrics != nil) { throw ValidationError("--jitter and --metrics go with --every") }
             if let every { do { _ = try Schedule(parsing: every) } catch { throw ValidationError("--every: \(error)") } }
             if let jitter { do { _ = try DurationText.parse(jitter) } catch { throw ValidationError("--jitter: \(error)") } }
@@ -114,11 +117,7 @@ extension StrataCommand.Drift {
                 } catch {
                     throw CommandFailure(message: "cannot list the stack instances in the state backend: \(userMessage(error))")
                 }
-                for target in targets {
-                    let report = await engine.forInstance(target.key.instance, variables: target.variables)
-                        .driftSweep(directory: target.directory, options: options)
-                    reports.append(report)
-                }
+                reports += await Self.sweep(targets, engine: engine, options: options, concurrency: all ? concurrency : 1)
                 var failed = false
                 for report in reports {
                     if !(await delivery.keep(report, quiet: false)) { failed = true }
@@ -412,5 +411,42 @@ final class SignalStop: @unchecked Sendable {
             for source in sources { source.cancel() }
             sources.removeAll()
         }
+    }
+}
+
+extension StrataCommand.Drift.Sweep {
+    /// Sweeps the instances, at most `concurrency` at once (each then with its own plugin
+    /// processes); the reports in the order of `targets`.
+    static func sweep(_ targets: [DriftTarget], engine: Engine, options: DriftOptions, concurrency: Int) async -> [DriftReport] {
+        if concurrency <= 1 {
+            var reports: [DriftReport] = []
+            for target in targets {
+                reports.append(await engine.forInstance(target.key.instance, variables: target.variables)
+                    .driftSweep(directory: target.directory, options: options))
+            }
+            return reports
+        }
+        var reports = [DriftReport?](repeating: nil, count: targets.count)
+        await withTaskGroup(of: (Int, DriftReport).self) { group in
+            var next = 0
+            func startNext() {
+                guard next < targets.count else { return }
+                let index = next
+                let target = targets[index]
+                next += 1
+                group.addTask {
+                    let instance = engine.forInstance(target.key.instance, variables: target.variables, ownPlugins: true)
+                    let report = await instance.driftSweep(directory: target.directory, options: options)
+                    await instance.registry.shutdownAll()
+                    return (index, report)
+                }
+            }
+            for _ in 0..<min(concurrency, targets.count) { startNext() }
+            for await (index, report) in group {
+                reports[index] = report
+                startNext()
+            }
+        }
+        return reports.compactMap { $0 }
     }
 }

@@ -406,16 +406,47 @@ public struct DriftDetector: Sendable {
                     // A provider may list some of its types and not others (untaggable ones).
                     var unsupported: [String] = []
                     let types = handle.schema.resources.keys.sorted()
-                    for type in types {
-                        do {
-                            let response = try await Retry.run(handle) {
-                                try await handle.client.call(.discover, DiscoverRequest(type: type, tags: tags), as: DiscoverResponse.self, timeout: timeout)
+                    // Several types at once (a provider with 60 types answers in the time of a
+                    // few); each call is one list in the cloud, so keep it to the read parallelism.
+                    enum Listed: Sendable {
+                        case found(String, [DiscoveredResource])
+                        case unsupported(String)
+                        case failed(String, String)
+                    }
+                    let listed = await withTaskGroup(of: (Int, Listed).self) { listing -> [Listed] in
+                        var results = [Listed?](repeating: nil, count: types.count)
+                        var next = 0
+                        func startNext() {
+                            guard next < types.count else { return }
+                            let index = next
+                            let type = types[index]
+                            next += 1
+                            listing.addTask {
+                                do {
+                                    let response = try await Retry.run(handle) {
+                                        try await handle.client.call(.discover, DiscoverRequest(type: type, tags: tags), as: DiscoverResponse.self, timeout: timeout)
+                                    }
+                                    return (index, .found(type, response.resources))
+                                } catch let error as PluginCallError where error.kind == .unsupported {
+                                    return (index, .unsupported(type))
+                                } catch {
+                                    return (index, .failed(type, Executor.message(error)))
+                                }
                             }
-                            found.append((name, type, response.resources))
-                        } catch let error as PluginCallError where error.kind == .unsupported {
-                            unsupported.append(type)
-                        } catch {
-                            problems.append(DriftProblem(address: nil, provider: name, message: "looking for unmanaged \(type) resources: \(Executor.message(error))"))
+                        }
+                        for _ in 0..<min(max(1, parallelism), types.count) { startNext() }
+                        for await (index, result) in listing {
+                            results[index] = result
+                            startNext()
+                        }
+                        return results.compactMap { $0 }
+                    }
+                    for result in listed {
+                        switch result {
+                        case .found(let type, let resources): found.append((name, type, resources))
+                        case .unsupported(let type): unsupported.append(type)
+                        case .failed(let type, let message):
+                            problems.append(DriftProblem(address: nil, provider: name, message: "looking for unmanaged \(type) resources: \(message)"))
                         }
                     }
                     if unsupported.count == types.count {
@@ -460,10 +491,17 @@ public struct DriftOptions: Sendable {
 
 extension Engine {
     /// An engine for another instance of a stack, sharing this one's state backend and plugins.
-    public func forInstance(_ instance: String, variables: [String: String]) -> Engine {
+    /// With `ownPlugins`, the instance gets plugin processes of its own (configured for it
+    /// alone), so instances can be swept at the same time; shut them down with
+    /// `registry.shutdownAll()` afterwards.
+    public func forInstance(_ instance: String, variables: [String: String], ownPlugins: Bool = false) -> Engine {
         var configuration = self.configuration
         configuration.instance = instance
         configuration.variables = variables
+        let registry = ownPlugins
+            ? ProviderRegistry(searchPath: self.registry.searchPath, workingDirectory: configuration.workingDirectory,
+                               callTimeout: configuration.pluginTimeout, pins: self.registry.pins)
+            : self.registry
         var engine = Engine(configuration: configuration, backend: backend, registry: registry, cipher: cipher)
         engine.compiledStack = compiledStack
         return engine
@@ -484,7 +522,9 @@ extension Engine {
         let key = self.key(for: directory)
         let manifest: Manifest
         do {
-            manifest = try load(directory).manifest
+            // The stack program is a child process: wait for it off the cooperative pool, so
+            // sweeps of other instances keep running.
+            manifest = try await OwnThread.run { [self] in try load(directory).manifest }
         } catch {
             return .failure(key, started: started, message: "cannot load the stack \(directory.path): \(Executor.message(error))")
         }
