@@ -21,6 +21,25 @@ enum Discovery {
         return found
     }
 
+    /// The ARNs (with all their tags) of the resources of `resourceType` (`s3:bucket`, …)
+    /// in the region that carry every one of `tags`, from the Resource Groups Tagging API:
+    /// one listing of just those, where asking each resource for its tags costs a call per
+    /// resource in the account (a fleet of 200 tenants: 200 calls per tenant swept).
+    static func tagged(resourceType: String, tags: [String: String], in context: ResourceContext) async throws -> [(arn: String, tags: [String: String])] {
+        var body: [String: Value] = ["ResourceTypeFilters": .list([.string(resourceType)])]
+        body["TagFilters"] = .list(tags.sorted { $0.key < $1.key }.map { .map(["Key": .string($0.key), "Values": .list([.string($0.value)])]) })
+        let mappings = try await context.client.jsonPages(
+            service: .resourceGroupsTagging, target: "GetResources", body: body, listKey: "ResourceTagMappingList", tokenKey: "PaginationToken")
+        return mappings.compactMap { mapping in
+            guard let fields = mapping.mapValue, let arn = fields["ResourceARN"]?.stringValue else { return nil }
+            var found: [String: String] = [:]
+            for tag in fields["Tags"]?.listValue ?? [] {
+                if let key = tag.mapValue?["Key"]?.stringValue { found[key] = tag.mapValue?["Value"]?.stringValue ?? "" }
+            }
+            return matches(found, tags) ? (arn, found) : nil
+        }
+    }
+
     /// EC2 `Describe*` with one `tag:KEY = VALUE` filter per tag (filters are ANDed), tags
     /// checked again here.
     static func ec2(_ resource: any AWSResource, action: String, listElement: String, idElement: String, tags: [String: String], in context: ResourceContext) async throws -> [DiscoveredResource] {
@@ -64,6 +83,15 @@ extension S3BucketResource {
     /// ListBuckets (every region), then GetBucketTagging per bucket. A bucket that cannot be
     /// asked from this region (another region's, or gone meanwhile) is not this stack's.
     func discover(tags: [String: String], in context: ResourceContext) async throws -> [DiscoveredResource] {
+        // The tagging API lists just the buckets with the tags; where it is not allowed
+        // (tag:GetResources missing from the policy), every bucket is asked for its tags.
+        if !tags.isEmpty, let tagged = try? await Discovery.tagged(resourceType: "s3:bucket", tags: tags, in: context) {
+            let candidates = tagged.compactMap { entry -> (id: String, tags: [String: String])? in
+                guard let name = entry.arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false).last, !name.isEmpty else { return nil }
+                return (String(name), entry.tags)
+            }
+            return try await Discovery.read(self, candidates, in: context)
+        }
         let names: [String] = try await Paginator.collect { token in
             var query: [HTTPRequest.QueryItem] = []
             if let token { query.append(.init("continuation-token", token)) }
@@ -94,7 +122,14 @@ extension SecretsManagerSecretResource {
     func discover(tags: [String: String], in context: ResourceContext) async throws -> [DiscoveredResource] {
         var body: [String: Value] = [:]
         if !tags.isEmpty {
-            body["Filters"] = .list([.map(["Key": "tag-key", "Values": .list(tags.keys.sorted().map(Value.string))])])
+            // Filters are ANDed, the values of one filter ORed (and prefix-matched): the keys,
+            // and the most specific value (the instance's), narrow the listing; the pairs are
+            // checked here.
+            var filters: [Value] = [.map(["Key": "tag-key", "Values": .list(tags.keys.sorted().map(Value.string))])]
+            if let value = tags.values.max(by: { ($0.count, $0) < ($1.count, $1) }), !value.isEmpty {
+                filters.append(.map(["Key": "tag-value", "Values": .list([.string(value)])]))
+            }
+            body["Filters"] = .list(filters)
         }
         let secrets = try await context.client.jsonPages(service: .secretsManager, target: "ListSecrets", body: body, listKey: "SecretList")
         var candidates: [(id: String, tags: [String: String])] = []

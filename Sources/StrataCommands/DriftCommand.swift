@@ -426,27 +426,11 @@ extension StrataCommand.Drift.Sweep {
             }
             return reports
         }
-        var reports = [DriftReport?](repeating: nil, count: targets.count)
-        await withTaskGroup(of: (Int, DriftReport).self) { group in
-            var next = 0
-            func startNext() {
-                guard next < targets.count else { return }
-                let index = next
-                let target = targets[index]
-                next += 1
-                group.addTask {
-                    let instance = engine.forInstance(target.key.instance, variables: target.variables, ownPlugins: true)
-                    let report = await instance.driftSweep(directory: target.directory, options: options)
-                    await instance.registry.shutdownAll()
-                    return (index, report)
-                }
-            }
-            for _ in 0..<min(concurrency, targets.count) { startNext() }
-            for await (index, report) in group {
-                reports[index] = report
-                startNext()
-            }
+        return await BoundedMap.map(targets, limit: concurrency) { target in
+            let instance = engine.forInstance(target.key.instance, variables: target.variables, ownPlugins: true)
+            let report = await instance.driftSweep(directory: target.directory, options: options)
+            await instance.registry.shutdownAll()
+            return report
         }
-        return reports.compactMap { $0 }
     }
 }

@@ -413,33 +413,17 @@ public struct DriftDetector: Sendable {
                         case unsupported(String)
                         case failed(String, String)
                     }
-                    let listed = await withTaskGroup(of: (Int, Listed).self) { listing -> [Listed] in
-                        var results = [Listed?](repeating: nil, count: types.count)
-                        var next = 0
-                        func startNext() {
-                            guard next < types.count else { return }
-                            let index = next
-                            let type = types[index]
-                            next += 1
-                            listing.addTask {
-                                do {
-                                    let response = try await Retry.run(handle) {
-                                        try await handle.client.call(.discover, DiscoverRequest(type: type, tags: tags), as: DiscoverResponse.self, timeout: timeout)
-                                    }
-                                    return (index, .found(type, response.resources))
-                                } catch let error as PluginCallError where error.kind == .unsupported {
-                                    return (index, .unsupported(type))
-                                } catch {
-                                    return (index, .failed(type, Executor.message(error)))
-                                }
+                    let listed = await BoundedMap.map(types, limit: parallelism) { type -> Listed in
+                        do {
+                            let response = try await Retry.run(handle) {
+                                try await handle.client.call(.discover, DiscoverRequest(type: type, tags: tags), as: DiscoverResponse.self, timeout: timeout)
                             }
+                            return .found(type, response.resources)
+                        } catch let error as PluginCallError where error.kind == .unsupported {
+                            return .unsupported(type)
+                        } catch {
+                            return .failed(type, Executor.message(error))
                         }
-                        for _ in 0..<min(max(1, parallelism), types.count) { startNext() }
-                        for await (index, result) in listing {
-                            results[index] = result
-                            startNext()
-                        }
-                        return results.compactMap { $0 }
                     }
                     for result in listed {
                         switch result {
