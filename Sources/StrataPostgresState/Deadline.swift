@@ -14,7 +14,8 @@ func withDeadline<T: Sendable>(_ seconds: Double, _ doing: String, _ body: @esca
         Task {
             try? await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
             gate.finish(.failure(StateError.unavailable(
-                "\(doing): the PostgreSQL state gave no answer in \(Int(seconds)) s (was the server restarted?). Check the server and try again.")))
+                "\(doing): the PostgreSQL state gave no answer in \(Int(seconds)) s (was the server restarted?). Check the server and try again; "
+                    + "on a server that is just slow, allow longer calls with STRATA_PG_CALL_TIMEOUT=SECONDS.")))
         }
     }
 }
