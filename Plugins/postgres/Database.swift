@@ -90,25 +90,13 @@ struct DatabaseResource: PostgresResource {
     }
 
     func comment(id: String, in context: Context) async throws -> StrataComment? {
-        let rows = try await context.connections.with { c in
-            try await c.query("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = \(id)", logger: context.connections.logger).collect()
-        }
-        return StrataComment(parsing: try rows.first?.decode(String?.self))
+        try await CommentCatalog.databases.comment(of: id, in: context)
     }
 
     func discover(tags: [String: String], in context: Context) async throws -> [DiscoveredResource] {
-        let rows = try await context.connections.with { c in
-            try await c.query(
-                "SELECT datname::text, shobj_description(oid, 'pg_database') FROM pg_database WHERE shobj_description(oid, 'pg_database') LIKE '{%strata:%'",
-                logger: context.connections.logger
-            ).collect()
-        }
         var found: [DiscoveredResource] = []
-        for row in rows {
-            let (name, text) = try row.decode((String, String?).self)
-            guard let comment = StrataComment(parsing: text), comment.matches(tags),
-                let outputs = try await read(id: name, recorded: nil, in: context)
-            else { continue }
+        for (name, comment) in try await CommentCatalog.databases.tagged(tags, in: context) {
+            guard let outputs = try await read(id: name, recorded: nil, in: context) else { continue }
             found.append(DiscoveredResource(id: name, outputs: outputs, tags: comment.tags))
         }
         return found

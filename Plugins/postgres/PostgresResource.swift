@@ -165,3 +165,47 @@ struct StrataComment: Sendable, Hashable {
         wanted.allSatisfy { tags[$0.key] == $0.value }
     }
 }
+
+/// Where a kind of object keeps its Strata comment: its catalog, the catalog's name column,
+/// and the function that reads comments (`shobj_description` for objects the whole server
+/// shares — databases, roles — `obj_description` for the objects of one database — schemas).
+struct CommentCatalog: Sendable {
+    let table: String
+    let nameColumn: String
+    let function: String
+    let classCatalog: String
+
+    static let databases = CommentCatalog(table: "pg_database", nameColumn: "datname", function: "shobj_description", classCatalog: "pg_database")
+    static let roles = CommentCatalog(table: "pg_roles", nameColumn: "rolname", function: "shobj_description", classCatalog: "pg_authid")
+    static let schemas = CommentCatalog(table: "pg_namespace", nameColumn: "nspname", function: "obj_description", classCatalog: "pg_namespace")
+
+    private var description: String { "\(function)(oid, '\(classCatalog)')" }
+
+    /// The comment of the object called `name` (in `database`, for per-database objects).
+    func comment(of name: String, database: String? = nil, in context: Context) async throws -> StrataComment? {
+        let rows = try await context.connections.with(database: database) { c in
+            try await c.query(
+                "SELECT \(unescaped: description) FROM \(unescaped: table) WHERE \(unescaped: nameColumn) = \(name)",
+                logger: context.connections.logger
+            ).collect()
+        }
+        return StrataComment(parsing: try rows.first?.decode(String?.self))
+    }
+
+    /// Every object (in `database`, for per-database objects) whose Strata comment holds all
+    /// of `tags`: its name and comment.
+    func tagged(_ tags: [String: String], database: String? = nil, in context: Context) async throws -> [(name: String, comment: StrataComment)] {
+        let rows = try await context.connections.with(database: database) { c in
+            try await c.query(
+                "SELECT \(unescaped: nameColumn)::text, \(unescaped: description) FROM \(unescaped: table) WHERE \(unescaped: description) LIKE '{%strata:%'",
+                logger: context.connections.logger
+            ).collect()
+        }
+        var found: [(name: String, comment: StrataComment)] = []
+        for row in rows {
+            let (name, text) = try row.decode((String, String?).self)
+            if let comment = StrataComment(parsing: text), comment.matches(tags) { found.append((name, comment)) }
+        }
+        return found
+    }
+}

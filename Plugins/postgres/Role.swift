@@ -177,25 +177,13 @@ struct RoleResource: PostgresResource {
     }
 
     func comment(id: String, in context: Context) async throws -> StrataComment? {
-        let rows = try await context.connections.with { c in
-            try await c.query("SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = \(id)", logger: context.connections.logger).collect()
-        }
-        return StrataComment(parsing: try rows.first?.decode(String?.self))
+        try await CommentCatalog.roles.comment(of: id, in: context)
     }
 
     func discover(tags: [String: String], in context: Context) async throws -> [DiscoveredResource] {
-        let rows = try await context.connections.with { c in
-            try await c.query(
-                "SELECT rolname::text, shobj_description(oid, 'pg_authid') FROM pg_roles WHERE shobj_description(oid, 'pg_authid') LIKE '{%strata:%'",
-                logger: context.connections.logger
-            ).collect()
-        }
         var found: [DiscoveredResource] = []
-        for row in rows {
-            let (name, text) = try row.decode((String, String?).self)
-            guard let comment = StrataComment(parsing: text), comment.matches(tags),
-                let outputs = try await read(id: name, recorded: nil, in: context)
-            else { continue }
+        for (name, comment) in try await CommentCatalog.roles.tagged(tags, in: context) {
+            guard let outputs = try await read(id: name, recorded: nil, in: context) else { continue }
             found.append(DiscoveredResource(id: name, outputs: outputs, tags: comment.tags))
         }
         return found

@@ -97,10 +97,7 @@ struct SchemaResource: PostgresResource {
 
     func comment(id: String, in context: Context) async throws -> StrataComment? {
         let (database, name) = try parts(id)
-        let rows = try await context.connections.with(database: database) { c in
-            try await c.query("SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = \(name)", logger: context.connections.logger).collect()
-        }
-        return StrataComment(parsing: try rows.first?.decode(String?.self))
+        return try await CommentCatalog.schemas.comment(of: name, database: database, in: context)
     }
 
     /// Looks in every database that takes connections.
@@ -112,18 +109,9 @@ struct SchemaResource: PostgresResource {
         }
         var found: [DiscoveredResource] = []
         for database in databases {
-            let rows = try await context.connections.with(database: database) { c in
-                try await c.query(
-                    "SELECT nspname::text, obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE obj_description(oid, 'pg_namespace') LIKE '{%strata:%'",
-                    logger: logger
-                ).collect()
-            }
-            for row in rows {
-                let (name, text) = try row.decode((String, String?).self)
+            for (name, comment) in try await CommentCatalog.schemas.tagged(tags, database: database, in: context) {
                 let id = QualifiedID.format([database, name])
-                guard let comment = StrataComment(parsing: text), comment.matches(tags),
-                    let outputs = try await read(id: id, recorded: nil, in: context)
-                else { continue }
+                guard let outputs = try await read(id: id, recorded: nil, in: context) else { continue }
                 found.append(DiscoveredResource(id: id, outputs: outputs, tags: comment.tags))
             }
         }
