@@ -89,6 +89,20 @@ enum ELB {
         }
     }
 
+    /// The load balancer or target group called `name` (unique in a region; `Describe*` by
+    /// `Names`), if it carries `strata:token = token`: its ARN.
+    static func named(_ name: String, _ action: String, list: String, arnElement: String, token: String, client: AWSClient) async throws -> String? {
+        var params = QueryParameters()
+        params.list("Names.member", [name])
+        let found: [XMLTree]
+        do {
+            found = try await call(action, params, list: list, client: client)
+        } catch let error as AWSError where error.kind == .notFound {
+            return nil
+        }
+        return try await tagged(found.compactMap { $0.string(arnElement) }, token: token, client: client)
+    }
+
     /// The first of `arns` tagged `strata:token = token`.
     static func tagged(_ arns: [String], token: String, client: AWSClient) async throws -> String? {
         let all = try await tags(arns, client: client)

@@ -124,15 +124,7 @@ struct TargetGroupResource: AWSResource {
     /// By name (unique in a region), if it carries the token.
     func find(token: String, inputs: Inputs, in context: ResourceContext) async throws -> String? {
         guard let name = inputs.string("name") else { return nil }
-        var params = QueryParameters()
-        params.list("Names.member", [name])
-        let found: [XMLTree]
-        do {
-            found = try await ELB.call("DescribeTargetGroups", params, list: "TargetGroups", client: context.client)
-        } catch let error as AWSError where error.kind == .notFound {
-            return nil
-        }
-        return try await ELB.tagged(found.compactMap { $0.string("TargetGroupArn") }, token: token, client: context.client)
+        return try await ELB.named(name, "DescribeTargetGroups", list: "TargetGroups", arnElement: "TargetGroupArn", token: token, client: context.client)
     }
 
     func discover(tags: [String: String], in context: ResourceContext) async throws -> [DiscoveredResource] {
