@@ -143,6 +143,16 @@ enum PostgresSchema {
                     PRIMARY KEY (job_id, attempt)
                 )
                 """),
+        Migration(
+            version: 3, summary: "state_keys: the encrypted data key of a state sealed under AWS KMS",
+            sql: """
+                CREATE TABLE state_keys (
+                    name TEXT NOT NULL PRIMARY KEY,
+                    kms_key_id TEXT NOT NULL,
+                    encrypted_key TEXT NOT NULL,
+                    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+                )
+                """),
     ]
 
     static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }
