@@ -9,41 +9,9 @@ import Testing
 /// `sslmode=verify-ca` and `verify-full` check the server's certificate against `sslrootcert`;
 /// `require` encrypts without checking. Against a server of its own with `ssl=on` and a
 /// certificate from a CA made here with openssl.
-@Suite(.serialized, .enabled(if: PostgresServer.isAvailable && FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"),
+@Suite(.serialized, .enabled(if: PostgresServer.isAvailable && TestCertificates.isAvailable,
                              "needs Debian's postgresql package and openssl"))
 struct PostgresTLSTests {
-    /// Runs openssl in `dir`.
-    func openssl(_ dir: URL, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        process.currentDirectoryURL = dir
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "openssl \(arguments.joined(separator: " "))")
-    }
-
-    /// A CA: `NAME.crt` and `NAME.key`.
-    func makeCA(_ dir: URL, _ name: String) throws {
-        try openssl(dir, ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                          "-keyout", "\(name).key", "-out", "\(name).crt", "-days", "2", "-subj", "/CN=Strata test CA \(name)",
-                          "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
-    }
-
-    /// `server.crt` (for the name `localhost` only, signed by `ca`) and `server.key`. No IP
-    /// address in it: NIOSSL accepts an IP entry that matches the address connected to even
-    /// when the URL gave a name.
-    func makeServerCertificate(_ dir: URL, ca: String) throws {
-        try openssl(dir, ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                          "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=strata-test-server"])
-        try "subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n"
-            .write(to: dir.appendingPathComponent("server.ext"), atomically: true, encoding: .utf8)
-        try openssl(dir, ["x509", "-req", "-in", "server.csr", "-CA", "\(ca).crt", "-CAkey", "\(ca).key", "-CAcreateserial",
-                          "-out", "server.crt", "-days", "2", "-extfile", "server.ext"])
-    }
-
     /// Connects (and migrates a schema) through the state backend; the error's text if it failed,
     /// and whether the session is encrypted if it did not.
     func connect(_ server: PostgresServer, host: String, mode: String, rootCertificate: String?) async throws -> (encrypted: Bool?, error: String?) {
@@ -64,17 +32,12 @@ struct PostgresTLSTests {
     }
 
     @Test func verifyFullAndVerifyCACheckTheCertificateAndRequireOnlyEncrypts() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("strata-tls-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        try makeCA(dir, "ca")
-        try makeCA(dir, "other")
-        try makeServerCertificate(dir, ca: "ca")
-        let server = try PostgresServer.start(
-            tls: .init(certificate: dir.appendingPathComponent("server.crt").path, key: dir.appendingPathComponent("server.key").path))
+        let certificates = try TestCertificates.make()
+        defer { certificates.remove() }
+        let server = try PostgresServer.start(tls: certificates.serverFiles)
         defer { server.stop() }
-        let ca = dir.appendingPathComponent("ca.crt").path
-        let other = dir.appendingPathComponent("other.crt").path
+        let ca = certificates.ca
+        let other = certificates.otherCA
 
         // The right CA and the name the certificate holds.
         let full = try await connect(server, host: "localhost", mode: "verify-full", rootCertificate: ca)
@@ -106,7 +69,7 @@ struct PostgresTLSTests {
         let system = try await connect(server, host: "localhost", mode: "verify-full", rootCertificate: nil)
         #expect(system.error != nil)
         // A CA file that is not there is named.
-        let missing = try await connect(server, host: "127.0.0.1", mode: "verify-full", rootCertificate: dir.appendingPathComponent("nope.crt").path)
+        let missing = try await connect(server, host: "127.0.0.1", mode: "verify-full", rootCertificate: certificates.directory.appendingPathComponent("nope.crt").path)
         #expect(missing.error?.contains("nope.crt") == true, "\(missing.error ?? "")")
     }
 
