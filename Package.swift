@@ -42,8 +42,10 @@ let package = Package(
         // own tests do not build PostgresNIO.
         .target(
             name: "StrataPostgresState",
-            dependencies: ["StrataState", "StrataModel", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: ["StrataState", "StrataModel", "StrataStateKMS", .product(name: "PostgresNIO", package: "postgres-nio")],
             exclude: ["README.md"]),
+        // State keys from AWS KMS (envelope encryption, `STRATA_STATE_KMS_KEY`).
+        .target(name: "StrataStateKMS", dependencies: ["StrataState", "StrataModel", "StrataAWSKit"]),
         // libcrypto (OpenSSL) for hashing; Debian: libssl-dev.
         .systemLibrary(name: "CStrataCrypto", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(
@@ -55,7 +57,7 @@ let package = Package(
         .target(
             name: "StrataCommands",
             dependencies: [
-                "StrataEngine", "StrataPostgresState",
+                "StrataEngine", "StrataPostgresState", "StrataStateKMS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "strata", dependencies: ["StrataCommands"]),

@@ -3,9 +3,9 @@ import StrataModel
 import StrataPluginKit
 
 /// Where the server is and who to be there: the provider's settings (`host`, `port`,
-/// `username`, `password`, `sslmode`, `database`, or a `url`), each falling back to the
-/// environment as `psql` does (`PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE`,
-/// `PGSSLMODE`). Settings given one by one win over the URL's.
+/// `username`, `password`, `sslmode`, `sslrootcert`, `database`, or a `url`), each falling back
+/// to the environment as `psql` does (`PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE`,
+/// `PGSSLMODE`, `PGSSLROOTCERT`). Settings given one by one win over the URL's.
 struct ConnectionSettings: Sendable, Hashable, CustomStringConvertible {
     /// How much TLS to ask for, as libpq's `sslmode` says it.
     enum SSLMode: String, Sendable, Hashable, CaseIterable {
@@ -24,8 +24,10 @@ struct ConnectionSettings: Sendable, Hashable, CustomStringConvertible {
     /// database grants): `postgres` unless told.
     var database: String = "postgres"
     var sslMode: SSLMode = .prefer
+    /// The CA certificates (PEM) that `verify-ca`/`verify-full` trust; nil: the system's.
+    var rootCertificate: String?
 
-    static let keys: Set<String> = ["url", "host", "port", "username", "password", "sslmode", "database"]
+    static let keys: Set<String> = ["url", "host", "port", "username", "password", "sslmode", "sslrootcert", "database"]
 
     var socketPath: String { "\(socketDirectory)/.s.PGSQL.\(port)" }
 
@@ -60,6 +62,7 @@ struct ConnectionSettings: Sendable, Hashable, CustomStringConvertible {
         var password = environment["PGPASSWORD"]
         var database = environment["PGDATABASE"].flatMap { $0.isEmpty ? nil : $0 }
         var sslMode = environment["PGSSLMODE"].flatMap { $0.isEmpty ? nil : $0 }
+        var rootCertificate = environment["PGSSLROOTCERT"].flatMap { $0.isEmpty ? nil : $0 }
         if let url = text["url"], !url.isEmpty {
             let parsed = try Self.parse(url: url)
             host = parsed.host ?? host
@@ -68,6 +71,7 @@ struct ConnectionSettings: Sendable, Hashable, CustomStringConvertible {
             password = parsed.password ?? password
             database = parsed.database ?? database
             sslMode = parsed.sslMode ?? sslMode
+            rootCertificate = parsed.rootCertificate ?? rootCertificate
         }
         host = text["host"] ?? host
         port = text["port"] ?? port
@@ -75,6 +79,8 @@ struct ConnectionSettings: Sendable, Hashable, CustomStringConvertible {
         password = text["password"] ?? password
         database = text["database"] ?? database
         sslMode = text["sslmode"] ?? sslMode
+        rootCertificate = text["sslrootcert"] ?? rootCertificate
+        self.rootCertificate = rootCertificate
 
         self.username = username ?? environment["USER"] ?? NSUserName()
         self.password = password
@@ -105,25 +111,28 @@ struct ConnectionSettings: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// The parts of `postgres://[user[:password]@][host][:port][/database][?sslmode=…&host=…]`.
-    static func parse(url: String) throws -> (host: String?, port: String?, username: String?, password: String?, database: String?, sslMode: String?) {
+    /// The parts of `postgres://[user[:password]@][host][:port][/database][?sslmode=…&sslrootcert=…&host=…]`.
+    static func parse(url: String) throws -> (host: String?, port: String?, username: String?, password: String?, database: String?, sslMode: String?,
+                                              rootCertificate: String?) {
         guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://"), let components = URLComponents(string: url) else {
             throw PluginError(.invalid, "postgresql provider: url must look like postgres://user:password@host:port/database, not '\(Self.masked(url))'")
         }
         var host = components.percentEncodedHost.flatMap { $0.isEmpty ? nil : $0.removingPercentEncoding }
         var sslMode: String?
+        var rootCertificate: String?
         for item in components.queryItems ?? [] {
             switch item.name {
             case "sslmode": sslMode = item.value
+            case "sslrootcert": rootCertificate = item.value
             case "host": host = item.value
             case "application_name", "connect_timeout": continue
             default:
-                throw PluginError(.invalid, "postgresql provider: unknown url option '\(item.name)' (known: sslmode, host)")
+                throw PluginError(.invalid, "postgresql provider: unknown url option '\(item.name)' (known: sslmode, sslrootcert, host)")
             }
         }
         let path = components.percentEncodedPath.drop { $0 == "/" }
         return (host, components.port.map(String.init), components.user.flatMap { $0.isEmpty ? nil : $0 }, components.password,
-                path.isEmpty ? nil : String(path).removingPercentEncoding, sslMode)
+                path.isEmpty ? nil : String(path).removingPercentEncoding, sslMode, rootCertificate)
     }
 
     /// The URL with its password hidden, for messages.

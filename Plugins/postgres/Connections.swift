@@ -75,6 +75,12 @@ actor Connections {
         if let host = settings.host {
             let tls: PostgresConnection.Configuration.TLS
             var client = TLSConfiguration.makeClientConfiguration()
+            if let root = settings.rootCertificate, settings.sslMode == .verifyCA || settings.sslMode == .verifyFull {
+                guard FileManager.default.isReadableFile(atPath: root) else {
+                    throw PluginError(.invalid, "postgresql provider: the sslrootcert file \(root) does not exist or cannot be read; name the PEM file of the CA that signed the server's certificate")
+                }
+                client.trustRoots = .file(root)
+            }
             switch settings.sslMode {
             case .disable, .allow: tls = .disable
             case .prefer, .require:
@@ -171,6 +177,11 @@ enum PostgresFailure {
             kind = .notFound
         } else if state == "28P01" || state == "28000" || lower.contains("password") || lower.contains("authentication") {
             advice = "Check the username and password (the provider's settings, or PGUSER and PGPASSWORD) and the server's pg_hba.conf."
+            kind = .invalid
+        } else if (settings.sslMode == .verifyCA || settings.sslMode == .verifyFull)
+            && (lower.contains("certificate") || lower.contains("hostname") || lower.contains("verify")) {
+            advice = "The server's certificate was refused (sslmode=\(settings.sslMode.rawValue)): check that sslrootcert (or PGSSLROOTCERT) names the CA that signed it"
+                + (settings.sslMode == .verifyFull ? ", and that the certificate names the host connected to; sslmode=verify-ca skips the name." : ".")
             kind = .invalid
         } else if lower.contains("ssl") || lower.contains("tls") {
             advice = "Check the server's TLS set-up, or set sslmode to disable."

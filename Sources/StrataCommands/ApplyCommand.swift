@@ -57,7 +57,7 @@ struct ApplyRun {
             printError(style.red("Error: ") + "\(target): no such stack folder or plan file")
             throw ExitCode(1)
         }
-        let engine = try global.engine(parallelism: planOptions.parallelism)
+        let engine = try await global.engine(parallelism: planOptions.parallelism)
         let interrupt = Interrupt()
         InterruptHandler.install(interrupt, style: style)
         let report: ApplyReport?

@@ -100,7 +100,7 @@ extension StrataCommand.Drift {
 
         func run() async throws {
             let style = global.style
-            let engine = try global.engine(parallelism: parallelism)
+            let engine = try await global.engine(parallelism: parallelism)
             let secret = webhookSecret ?? ProcessInfo.processInfo.environment["STRATA_WEBHOOK_SECRET"]
             let hook = try webhook.map { Webhook(url: try Webhook.parse($0), secret: secret) }
             let delivery = Delivery(engine: engine, webhook: hook, when: webhookWhen, style: style, json: json)
@@ -230,7 +230,7 @@ extension StrataCommand.Drift {
         @Option(help: ArgumentHelp("Show the full report of this sweep (its ID from the list).", valueName: "id")) var show: Int?
 
         func run() async throws {
-            let engine = try global.engine()
+            let engine = try await global.engine()
             let key = engine.key(for: stack.url)
             let sweeps = try await engine.backend.sweeps(key, limit: show == nil ? limit : 0)
             let style = global.style

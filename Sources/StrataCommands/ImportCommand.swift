@@ -28,7 +28,7 @@ extension StrataCommand {
         func run() async throws {
             let style = global.style
             guard let target = ResourceAddress(parsing: address) else { return }
-            let engine = try global.engine()
+            let engine = try await global.engine()
             let key = engine.key(for: stack.url)
             do {
                 let state = try await Self.withEngine(engine) { engine in

@@ -20,7 +20,7 @@ extension StrataCommand {
                 throw CommandFailure(message: "\(target): no such plan file or stack folder")
             }
             if !isDirectory.boolValue {
-                let plan = try StrataEngine.Plan.read(from: URL(fileURLWithPath: target), cipher: try global.engine().cipher)
+                let plan = try StrataEngine.Plan.read(from: URL(fileURLWithPath: target), cipher: try await global.engine().cipher)
                 if json {
                     print(String(decoding: try StrataJSON.encode(PlanJSON(plan), pretty: true), as: UTF8.self))
                 } else {
@@ -28,7 +28,7 @@ extension StrataCommand {
                 }
                 return
             }
-            let engine = try global.engine()
+            let engine = try await global.engine()
             let snapshot = try await engine.backend.load(engine.key(for: URL(fileURLWithPath: target).standardizedFileURL))
             if json {
                 print(String(decoding: try StrataJSON.encode(PublicState(snapshot), pretty: true), as: UTF8.self))
@@ -55,7 +55,7 @@ extension StrataCommand {
         @Flag(name: .customLong("show-secrets"), help: "Print secret outputs in the clear.") var showSecrets = false
 
         func run() async throws {
-            let engine = try global.engine()
+            let engine = try await global.engine()
             let snapshot = try await engine.backend.load(engine.key(for: stack.url))
             func shown(_ output: ManifestOutput) -> Value {
                 (output.secret && !showSecrets) ? .string("(secret)") : output.value.revealed
@@ -94,7 +94,7 @@ extension StrataCommand {
         @Option(help: "mermaid or dot.") var format: Format = .mermaid
 
         func run() async throws {
-            let engine = try global.engine()
+            let engine = try await global.engine()
             let manifest = try await Self.withEngine(engine) { try await $0.loadForCommand(stack, style: global.style) }
             print(GraphRenderer.render(manifest, format: format == .mermaid ? .mermaid : .dot), terminator: "")
         }
@@ -110,7 +110,7 @@ extension StrataCommand {
         @OptionGroup var stack: StackArgument
 
         func run() async throws {
-            let engine = try global.engine()
+            let engine = try await global.engine()
             let key = engine.key(for: stack.url)
             if let holder = try await engine.backend.forceUnlock(key) {
                 print("Unlocked \(key) (it was held: \(holder)).")

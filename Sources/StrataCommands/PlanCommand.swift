@@ -59,7 +59,7 @@ extension StrataCommand {
 
         func run() async throws {
             let style = global.style
-            let engine = try global.engine(parallelism: planOptions.parallelism)
+            let engine = try await global.engine(parallelism: planOptions.parallelism)
             let plan: StrataEngine.Plan
             do {
                 plan = try await Self.withEngine(engine) { engine in

@@ -20,7 +20,7 @@ extension StrataCommand {
             @Flag(help: "Print JSON, with the full schemas.") var json = false
 
             func run() async throws {
-                let engine = try global.engine()
+                let engine = try await global.engine()
                 let found = engine.registry.searchPath.discover()
                 var schemas: [String: ProviderSchema] = [:]
                 var failures: [String: String] = [:]
@@ -64,7 +64,7 @@ extension StrataCommand {
 
             func run() async throws {
                 let directory = URL(fileURLWithPath: path).standardizedFileURL
-                let engine = try global.engine(checksProviderLock: false)
+                let engine = try await global.engine(checksProviderLock: false)
                 let previous = try? ProviderLock.load(stack: directory)
                 let lock = try await Self.withEngine(engine) { engine -> ProviderLock in
                     let manifest = try await engine.loadForCommand(directory, displayPath: path, style: global.style)

@@ -16,7 +16,7 @@ extension StrataCommand {
             @OptionGroup var stack: StackArgument
 
             func run() async throws {
-                let engine = try global.engine()
+                let engine = try await global.engine()
                 let snapshot = try await engine.backend.load(engine.key(for: stack.url))
                 for resource in snapshot.resources {
                     print(resource.address.description + (resource.deposed ? " (deposed)" : ""))
@@ -32,7 +32,7 @@ extension StrataCommand {
             @Flag(help: "Print JSON.") var json = false
 
             func run() async throws {
-                let engine = try global.engine()
+                let engine = try await global.engine()
                 let snapshot = try await engine.backend.load(engine.key(for: stack.url))
                 let matches = snapshot.resources.filter { $0.address.description == address }
                 guard !matches.isEmpty else {
@@ -66,7 +66,7 @@ extension StrataCommand {
             @Argument(help: "The resource addresses.") var addresses: [String]
 
             func run() async throws {
-                let engine = try global.engine()
+                let engine = try await global.engine()
                 let key = engine.key(for: stack.url)
                 try await engine.withLock(key, operation: "state rm") {
                     for text in addresses {
@@ -94,7 +94,7 @@ extension StrataCommand {
                 guard source.type == destination.type else {
                     throw CommandFailure(message: "cannot move \(source) to \(destination): the type must stay \(source.type)")
                 }
-                let engine = try global.engine()
+                let engine = try await global.engine()
                 let key = engine.key(for: stack.url)
                 try await engine.withLock(key, operation: "state mv") {
                     try await engine.backend.write(key, .move(from: source, to: destination))
@@ -111,7 +111,7 @@ extension StrataCommand {
             @Flag(help: "Print JSON.") var json = false
 
             func run() async throws {
-                let engine = try global.engine()
+                let engine = try await global.engine()
                 let entries = try await engine.backend.history(engine.key(for: stack.url), limit: limit)
                 if json {
                     print(String(decoding: try StrataJSON.encode(entries, pretty: true), as: UTF8.self))
@@ -147,7 +147,7 @@ extension StrataCommand.State {
         }
 
         func run() async throws {
-            let engine = try global.engine()
+            let engine = try await global.engine()
             let key = engine.key(for: stack.url)
             let snapshot = try await engine.backend.load(key)
             let history = try await engine.backend.history(key, limit: 0)

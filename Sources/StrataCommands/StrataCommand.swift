@@ -69,13 +69,13 @@ struct GlobalOptions: ParsableArguments {
 
     var style: Style { Style(color: !noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil && isatty(1) == 1) }
 
-    func engine(parallelism: Int = 10, checksProviderLock: Bool = true, progress: (@Sendable (String, Int, String) -> Void)? = nil) throws -> Engine {
+    func engine(parallelism: Int = 10, checksProviderLock: Bool = true, progress: (@Sendable (String, Int, String) -> Void)? = nil) async throws -> Engine {
         var configuration = Engine.Configuration(
             workingDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
             stateURL: state, instance: instance, variables: variableMap, pluginDirectories: pluginDirectories,
             parallelism: parallelism, lockTimeout: lockTimeout, pluginTimeout: pluginTimeout)
         configuration.checksProviderLock = checksProviderLock
-        return try Engine(configuration: configuration, progress: progress)
+        return try await Engine.open(configuration: configuration, progress: progress)
     }
 }
 

@@ -125,7 +125,7 @@ extension StrataCommand {
         func run() async throws {
             let style = global.style
             let file = try global.tenantsFile(tenants.path)
-            let engine = try global.engine(parallelism: fleet.parallelism)
+            let engine = try await global.engine(parallelism: fleet.parallelism)
             let outcomes = try await Self.withEngine(engine) { engine in
                 let run = try FleetRun(engine: engine, stack: stack, style: style, quiet: fleet.json)
                 let removed = try await run.fleet.removedTenants(file)
@@ -171,7 +171,7 @@ extension StrataCommand {
         func run() async throws {
             let style = global.style
             let file = try global.tenantsFile(tenants.path)
-            let engine = try global.engine(parallelism: fleet.parallelism)
+            let engine = try await global.engine(parallelism: fleet.parallelism)
             if queue {
                 let (jobs, kept) = try await Self.withEngine(engine) { engine in
                     try await QueueOutput.attempt { try await FleetQueue(engine: engine, directory: stack.url).enqueueApply(file, prune: prune) }
@@ -245,7 +245,7 @@ extension StrataCommand {
         func run() async throws {
             let style = global.style
             let file = try tenantsFile.map { try global.tenantsFile($0) }
-            let engine = try global.engine(parallelism: parallelism)
+            let engine = try await global.engine(parallelism: parallelism)
             if queue {
                 let tenant = self.tenant
                 let job = try await Self.withEngine(engine) { engine in
@@ -310,7 +310,7 @@ extension StrataCommand {
         func run() async throws {
             let backend: any StateBackend
             do {
-                backend = try StateBackendOpener.open(url: global.state, workingDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).backend
+                backend = try await StateBackendOpener.openResolvingKey(url: global.state, workingDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).backend
             } catch {
                 throw CommandFailure(message: userMessage(error))
             }
@@ -381,7 +381,7 @@ extension StrataCommand {
         }
 
         func run() async throws {
-            let engine = try global.engine()
+            let engine = try await global.engine()
             let only = tenant.isEmpty ? nil : Set(tenant)
             let jobs = try await Self.withEngine(engine) { engine in
                 try await QueueOutput.attempt { try await FleetQueue(engine: engine, directory: stack.url).enqueueDrift(only: only) }

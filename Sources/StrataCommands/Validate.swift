@@ -15,7 +15,7 @@ extension StrataCommand {
 
         func run() async throws {
             let style = global.style
-            let engine = try global.engine()
+            let engine = try await global.engine()
             let diagnostics = try await Self.withEngine(engine) { engine in
                 let manifest = try await engine.loadForCommand(stack, style: style, quiet: json)
                 return (manifest, try await engine.validate(manifest))

@@ -48,7 +48,7 @@ extension StrataCommand {
         }
 
         func run() async throws {
-            let engine = try global.engine(parallelism: parallelism)
+            let engine = try await global.engine(parallelism: parallelism)
             var settings = WorkerSettings(id: id ?? WorkerSettings.defaultID())
             settings.concurrency = concurrency
             settings.lease = .milliseconds(Int(lease * 1000))

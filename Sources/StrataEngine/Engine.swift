@@ -52,6 +52,16 @@ public struct Engine: Sendable {
             workingDirectory: configuration.workingDirectory, callTimeout: configuration.pluginTimeout, progress: progress)
     }
 
+    /// As `init`, also for a state whose key is in AWS KMS (`STRATA_STATE_KMS_KEY`), which
+    /// takes calls to KMS and to the state to find (`StateBackendOpener.openResolvingKey`).
+    public static func open(configuration: Configuration, progress: (@Sendable (String, Int, String) -> Void)? = nil) async throws -> Engine {
+        let (backend, cipher) = try await StateBackendOpener.openResolvingKey(url: configuration.stateURL, workingDirectory: configuration.workingDirectory)
+        let registry = ProviderRegistry(
+            searchPath: PluginSearchPath(extra: configuration.pluginDirectories),
+            workingDirectory: configuration.workingDirectory, callTimeout: configuration.pluginTimeout, progress: progress)
+        return Engine(configuration: configuration, backend: backend, registry: registry, cipher: cipher)
+    }
+
     /// The stack's name: its folder's name, lower-cased.
     public static func stackName(of directory: URL) -> String {
         directory.standardizedFileURL.lastPathComponent.lowercased()

@@ -14,13 +14,13 @@ import StrataModel
 public enum Postgres {
     /// Configures an instance of the provider. Each setting left out falls back to the
     /// environment as psql's do (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE);
-    /// `url` (`postgres://user:password@host:port/database?sslmode=…`) gives several at once,
+    /// `url` (`postgres://user:password@host:port/database?sslmode=…&sslrootcert=…`) gives several at once,
     /// and the settings given one by one win over it. `database` is the one connected to for
     /// databases and roles (default `postgres`).
     @discardableResult
     public static func provider(_ alias: String? = nil, url: Expr<String>? = nil, host: String? = nil, port: Int? = nil,
                                 username: String? = nil, password: Expr<String>? = nil, sslmode: String? = nil,
-                                database: String? = nil, file: String = #filePath, line: Int = #line) -> ProviderRef {
+                                sslrootcert: String? = nil, database: String? = nil, file: String = #filePath, line: Int = #line) -> ProviderRef {
         var config: [String: Value] = [:]
         // A URL may hold the password: kept secret.
         if let url { config["url"] = url.secret.value }
@@ -29,6 +29,7 @@ public enum Postgres {
         if let username { config["username"] = .string(username) }
         if let password { config["password"] = password.secret.value }
         if let sslmode { config["sslmode"] = .string(sslmode) }
+        if let sslrootcert { config["sslrootcert"] = .string(sslrootcert) }
         if let database { config["database"] = .string(database) }
         return Stack.provider("postgresql", alias: alias, config, file: file, line: line)
     }

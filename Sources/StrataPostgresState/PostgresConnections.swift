@@ -101,10 +101,28 @@ actor PostgresConnections {
         var configuration: PostgresConnection.Configuration
         if let host = url.host {
             let tls: PostgresConnection.Configuration.TLS
+            var client = TLSConfiguration.makeClientConfiguration()
+            if let root = url.rootCertificate {
+                guard FileManager.default.isReadableFile(atPath: root) else {
+                    throw StateError.unavailable(
+                        "cannot connect to the PostgreSQL state \(url): the sslrootcert file \(root) does not exist or cannot be read. "
+                            + "Name the PEM file of the CA that signed the server's certificate.")
+                }
+                client.trustRoots = .file(root)
+            }
             switch url.tls {
             case .disable: tls = .disable
-            case .prefer: tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
-            case .require: tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case .prefer, .require:
+                // libpq's prefer and require encrypt without checking the certificate.
+                client.certificateVerification = .none
+                let context = try NIOSSLContext(configuration: client)
+                tls = url.tls == .prefer ? .prefer(context) : .require(context)
+            case .verifyCA:
+                client.certificateVerification = .noHostnameVerification
+                tls = .require(try NIOSSLContext(configuration: client))
+            case .verifyFull:
+                client.certificateVerification = .fullVerification
+                tls = .require(try NIOSSLContext(configuration: client))
             }
             configuration = .init(host: host, port: url.port, username: url.user, password: url.password, database: url.database, tls: tls)
         } else {
@@ -118,6 +136,8 @@ actor PostgresConnections {
     static func connect(_ url: PostgresStateURL, id: Int, logger: Logger) async throws -> PostgresConnection {
         do {
             return try await PostgresConnection.connect(configuration: try configuration(url), id: id, logger: logger)
+        } catch let error as StateError {
+            throw error
         } catch {
             throw unreachable(url, error)
         }
@@ -132,6 +152,9 @@ actor PostgresConnections {
             advice = "Check the user and password (in the URL or PGPASSWORD) and the server's pg_hba.conf."
         } else if lower.contains("3d000") || lower.contains("does not exist") {
             advice = "Create the database (createdb \(url.database)) or name an existing one in the URL."
+        } else if url.tls.verifies && (lower.contains("certificate") || lower.contains("hostname") || lower.contains("verify")) {
+            advice = "The server's certificate was refused (sslmode=\(url.tls.rawValue)): check that sslrootcert names the CA that signed it"
+                + (url.tls == .verifyFull ? ", and that the certificate names the host in the URL (\(url.host ?? "")); sslmode=verify-ca skips the name." : ".")
         } else if lower.contains("ssl") || lower.contains("tls") {
             advice = "Check the server's TLS set-up, or add ?sslmode=disable to the URL."
         }

@@ -156,6 +156,16 @@ enum PostgresSchema {
                     PRIMARY KEY (stack, instance)
                 )
                 """),
+        Migration(
+            version: 4, summary: "state_keys: the encrypted data key of a state sealed under AWS KMS",
+            sql: """
+                CREATE TABLE state_keys (
+                    name TEXT NOT NULL PRIMARY KEY,
+                    kms_key_id TEXT NOT NULL,
+                    encrypted_key TEXT NOT NULL,
+                    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+                )
+                """),
     ]
 
     static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }

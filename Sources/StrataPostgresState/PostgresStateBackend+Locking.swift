@@ -79,6 +79,9 @@ extension PostgresStateBackend {
                 let taken = try await connection.query("SELECT pg_try_advisory_lock(\(namespace), \(id))", logger: logger)
                     .collect().first?.decode(Bool.self) ?? false
                 if taken {
+                    // A process whose key was rotated away stops here (its session, and so the
+                    // advisory lock, is closed by the defer above).
+                    try await verifyKeyAfterLock(connection)
                     guard let info = try await upsertLock(connection, key, operation: operation, leaseSeconds: seconds) else {
                         throw StateError.storage("cannot record the lock of \(key)")
                     }

@@ -77,6 +77,12 @@ public final class PostgresStateBackend: StateBackend {
         do {
             _ = try cipher.open(try ValueJSON.parse(stored))
         } catch {
+            // (Not `dataKey()`: that waits for this set-up to end.)
+            if let stored = try? await connections.with({ c in try await self.readDataKey(c) }) {
+                throw StateError.storage(
+                    "the key in use does not open the secrets of the state \(url): they are sealed under the AWS KMS key \(stored.kmsKeyID). "
+                        + "Set STRATA_STATE_KMS_KEY=\(stored.kmsKeyID) (and unset STRATA_STATE_KEY) on every worker of this state.")
+            }
             throw StateError.storage(
                 "STRATA_STATE_KEY does not open the secrets of the state \(url): they were sealed with another key. "
                     + "Set STRATA_STATE_KEY to the key every other worker of this state uses.")
@@ -283,9 +289,9 @@ public final class PostgresStateBackend: StateBackend {
     }
 
     public func recordOrigin(_ key: InstanceKey, _ origin: InstanceOrigin) async throws {
-        // Every --var is sealed like a secret: strata cannot tell which ones are.
+        // `--var` values may be secrets strata cannot tell apart: all of them are sealed, as in SQLite.
         let fields = origin.variables.mapValues { Value.secret(.string($0)) }
-        let variables = ValueJSON.string(.map(try cipher?.seal(fields) ?? fields))
+        let variables = ValueJSON.string(.map(try cipher?.seal(fields) ?? origin.variables.mapValues { .string($0) }))
         try await run("recording where \(key) was applied from") { c in
             try await c.query(
                 """
@@ -308,10 +314,11 @@ public final class PostgresStateBackend: StateBackend {
                 ).collect().first
             else { return nil }
             let (directory, variables, recordedAt) = try row.decode((String, String, Date).self)
-            // Sealed fields; a row written before they were sealed holds plain strings, which read the same way.
+            // Older rows hold the values in clear: they read as they are.
             let fields = try Self.decodeFields(variables, "variables of \(key)")
             return InstanceOrigin(
-                stackDirectory: directory, variables: try (self.cipher?.open(fields) ?? fields).compactMapValues { $0.revealed.stringValue },
+                stackDirectory: directory,
+                variables: try (self.cipher?.open(fields) ?? fields).compactMapValues { $0.revealed.stringValue },
                 recordedAt: recordedAt)
         }
     }

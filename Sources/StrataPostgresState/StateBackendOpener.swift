@@ -6,6 +6,10 @@ import StrataState
 public enum StateBackendOpener {
     public static func open(url: String?, workingDirectory: URL,
                             environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (backend: any StateBackend, cipher: SecretCipher) {
+        // A KMS key needs calls to KMS: `openResolvingKey` (StateBackendOpener+Keys.swift).
+        if let kms = environment["STRATA_STATE_KMS_KEY"], !kms.isEmpty {
+            throw StateError.storage("STRATA_STATE_KMS_KEY is set: open this state with StateBackendOpener.openResolvingKey")
+        }
         switch try StateBackends.location(url: url, workingDirectory: workingDirectory) {
         case .sqlite:
             let backend = try StateBackends.open(url: url, workingDirectory: workingDirectory)

@@ -2,15 +2,30 @@ import Foundation
 
 /// A `--state postgres://…` (or `postgresql://…`) value, parsed and checked without connecting.
 ///
-/// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE?schema=NAME&sslmode=MODE&host=SOCKETDIR`:
+/// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE?schema=NAME&sslmode=MODE&sslrootcert=PATH&host=SOCKETDIR`:
 /// the port defaults to 5432, the database to the user's name, the schema to `strata`, `sslmode`
-/// to `prefer` (`disable`, `prefer` or `require`). `?host=/path` (or an empty host) connects
+/// to `prefer` (libpq's names: `disable`, `prefer`, `require`, `verify-ca`, `verify-full`;
+/// `allow` is read as `disable`). `sslrootcert` names the CA certificates (PEM) that
+/// `verify-ca`/`verify-full` trust, instead of the system's. `?host=/path` (or an empty host) connects
 /// through the server's unix socket in that folder (`/var/run/postgresql` by default), as libpq
 /// does. The password may also come from `PGPASSWORD`.
 public struct PostgresStateURL: Sendable, Hashable, CustomStringConvertible {
-    /// How the connection is protected.
+    /// How the connection is protected, as libpq's `sslmode` says it.
     public enum TLSMode: String, Sendable, Hashable, CaseIterable {
-        case disable, prefer, require
+        /// No TLS.
+        case disable
+        /// TLS if the server offers it, the certificate not checked.
+        case prefer
+        /// TLS or no connection; the certificate is not checked (encrypts, but a server that
+        /// pretends to be this one is not caught): libpq's meaning.
+        case require
+        /// TLS, and the server's certificate must chain to a trusted CA (`sslrootcert`).
+        case verifyCA = "verify-ca"
+        /// As `verifyCA`, and the certificate must name the host connected to.
+        case verifyFull = "verify-full"
+
+        /// True for the modes that check the server's certificate.
+        public var verifies: Bool { self == .verifyCA || self == .verifyFull }
     }
 
     public var user: String
@@ -24,6 +39,8 @@ public struct PostgresStateURL: Sendable, Hashable, CustomStringConvertible {
     /// The PostgreSQL schema the state tables live in (created if missing).
     public var schema: String
     public var tls: TLSMode
+    /// The CA certificates (a PEM file) that `verify-ca`/`verify-full` trust; nil: the system's.
+    public var rootCertificate: String?
     /// How long connecting may take before it is given up.
     public var connectTimeoutSeconds: Int
 
@@ -61,6 +78,7 @@ public struct PostgresStateURL: Sendable, Hashable, CustomStringConvertible {
         var tls = TLSMode.prefer
         var socketDirectory: String? = nil
         var timeout = 10
+        var rootCertificate: String? = nil
         for item in components.queryItems ?? [] {
             let value = item.value ?? ""
             switch item.name.lowercased() {
@@ -70,9 +88,14 @@ public struct PostgresStateURL: Sendable, Hashable, CustomStringConvertible {
                 switch value.lowercased() {
                 case "disable", "allow": tls = .disable
                 case "prefer": tls = .prefer
-                case "require", "verify-ca", "verify-full": tls = .require
-                default: throw bad("sslmode must be disable, prefer or require, not '\(value)'")
+                case "require": tls = .require
+                case "verify-ca": tls = .verifyCA
+                case "verify-full": tls = .verifyFull
+                default: throw bad("sslmode must be disable, prefer, require, verify-ca or verify-full, not '\(value)'")
                 }
+            case "sslrootcert":
+                guard !value.isEmpty else { throw bad("sslrootcert must name a file of CA certificates (PEM)") }
+                rootCertificate = value.hasPrefix("~") ? NSString(string: value).expandingTildeInPath : value
             case "host":
                 socketDirectory = value
             case "connect_timeout":
@@ -81,14 +104,18 @@ public struct PostgresStateURL: Sendable, Hashable, CustomStringConvertible {
             case "application_name":
                 break
             default:
-                throw bad("unknown option '\(item.name)' (known: schema, sslmode, host, connect_timeout)")
+                throw bad("unknown option '\(item.name)' (known: schema, sslmode, sslrootcert, host, connect_timeout)")
             }
         }
         guard Self.isPlainIdentifier(schema) else {
             throw bad("the schema '\(schema)' must be a plain lower-case name (letters, digits, _; at most 63)")
         }
         self.schema = schema
+        if rootCertificate != nil && !tls.verifies {
+            throw bad("sslrootcert is used only with sslmode=verify-ca or verify-full (sslmode=\(tls.rawValue) does not check certificates)")
+        }
         self.tls = tls
+        self.rootCertificate = rootCertificate
         self.connectTimeoutSeconds = timeout
         let host = components.host ?? ""
         if let socketDirectory, socketDirectory.hasPrefix("/") {
@@ -103,7 +130,10 @@ public struct PostgresStateURL: Sendable, Hashable, CustomStringConvertible {
             self.host = host.isEmpty ? nil : host
             self.socketDirectory = Self.defaultSocketDirectory
         }
-        if self.host == nil { self.tls = .disable }
+        if self.host == nil {
+            if tls.verifies { throw bad("sslmode=\(tls.rawValue) needs a TCP host: a unix socket does not use TLS") }
+            self.tls = .disable
+        }
     }
 
     /// The unix socket file, when connecting through one.
@@ -117,6 +147,7 @@ public struct PostgresStateURL: Sendable, Hashable, CustomStringConvertible {
         if host != nil && port != 5432 || host == nil && port != 5432 { text += ":\(port)" }
         text += "/\(database)?schema=\(schema)"
         if host == nil { text += "&host=\(socketDirectory)" }
+        if tls.verifies { text += "&sslmode=\(tls.rawValue)" }
         return text
     }
 

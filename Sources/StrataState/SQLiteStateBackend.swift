@@ -186,6 +186,18 @@ public final class SQLiteStateBackend: StateBackend {
                     )
                     """)
         }
+        // v5 (KMS): the encrypted data key of a state sealed under an AWS KMS key.
+        migrator.registerMigration("v5") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE state_keys (
+                        name TEXT NOT NULL PRIMARY KEY,
+                        kms_key_id TEXT NOT NULL,
+                        encrypted_key TEXT NOT NULL,
+                        created_at REAL NOT NULL
+                    )
+                    """)
+        }
         return migrator
     }
 
@@ -868,11 +880,59 @@ public final class SQLiteStateBackend: StateBackend {
     }
 }
 
-extension SQLiteStateBackend {
+extension SQLiteStateBackend: StateKeyStore {
+    public func dataKey() async throws -> StateDataKey? {
+        do {
+            return try await pool.read { db in try Self.readDataKey(db) }
+        } catch {
+            throw StateError.storage("reading the data key of \(path): \(Self.describe(error))")
+        }
+    }
+
+    static func readDataKey(_ db: Database) throws -> StateDataKey? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT kms_key_id, encrypted_key FROM state_keys WHERE name = 'data_key'") else { return nil }
+        let keyID: String = row[0]
+        let text: String = row[1]
+        guard let blob = Data(base64Encoded: text) else { throw StateError.storage("the stored data key of the state is damaged") }
+        return StateDataKey(kmsKeyID: keyID, encryptedKey: blob)
+    }
+
+    public func storeDataKey(_ key: StateDataKey) async throws -> StateDataKey {
+        do {
+            return try await pool.write { db in
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO state_keys (name, kms_key_id, encrypted_key, created_at) VALUES ('data_key', ?, ?, ?)",
+                    arguments: [key.kmsKeyID, key.encryptedKey.base64EncodedString(), Date().timeIntervalSince1970])
+                return try Self.readDataKey(db) ?? key
+            }
+        } catch let error as StateError {
+            throw error
+        } catch {
+            throw StateError.storage("storing the data key of \(path): \(Self.describe(error))")
+        }
+    }
+
+    public func holdsSealedSecrets() async throws -> Bool {
+        try await pool.read { db in
+            for (table, column) in Self.sealedColumns {
+                if try Row.fetchOne(db, sql: "SELECT 1 FROM \(table) WHERE instr(\(column), '$sealed') > 0 LIMIT 1") != nil { return true }
+            }
+            return false
+        }
+    }
+
+    /// Every column that may hold a sealed secret.
+    static let sealedColumns = [("resources", "inputs_json"), ("resources", "outputs_json"), ("instances", "outputs_json"),
+                                ("intents", "inputs_json"), ("instance_origins", "variables_json")]
+
     /// Re-seals every secret in this state file (all instances, intents included) with
     /// `newCipher`, in one transaction; the serials do not move (the values are the same).
     /// Returns how many rows were re-sealed.
     public func rekey(to newCipher: SecretCipher) async throws -> Int {
+        try await rekey(to: newCipher, dataKey: .keep)
+    }
+
+    public func rekey(to newCipher: SecretCipher, dataKey change: DataKeyChange) async throws -> Int {
         guard let cipher else { throw StateError.storage("this state has no key to rotate") }
         @Sendable func reseal(_ text: String) throws -> String {
             ValueJSON.string(try newCipher.seal(try cipher.open(try ValueJSON.parse(text))))
@@ -880,10 +940,8 @@ extension SQLiteStateBackend {
         do {
             return try await pool.write { db in
                 var count = 0
-                for (table, column, keyColumns) in [("resources", "inputs_json", ["rowid"]), ("resources", "outputs_json", ["rowid"]),
-                                                    ("instances", "outputs_json", ["rowid"]), ("intents", "inputs_json", ["rowid"]),
-                                                    ("instance_origins", "variables_json", ["rowid"])] {
-                    let rows = try Row.fetchAll(db, sql: "SELECT \(keyColumns[0]), \(column) FROM \(table) WHERE \(column) IS NOT NULL")
+                for (table, column) in Self.sealedColumns {
+                    let rows = try Row.fetchAll(db, sql: "SELECT rowid, \(column) FROM \(table) WHERE \(column) IS NOT NULL")
                     for row in rows {
                         let id = try row.decode(Int64.self, atIndex: 0)
                         let text = try row.decode(String.self, atIndex: 1)
@@ -891,6 +949,14 @@ extension SQLiteStateBackend {
                         try db.execute(sql: "UPDATE \(table) SET \(column) = ? WHERE rowid = ?", arguments: [try reseal(text), id])
                         count += 1
                     }
+                }
+                switch change {
+                case .keep: break
+                case .remove: try db.execute(sql: "DELETE FROM state_keys")
+                case .set(let key):
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO state_keys (name, kms_key_id, encrypted_key, created_at) VALUES ('data_key', ?, ?, ?)",
+                        arguments: [key.kmsKeyID, key.encryptedKey.base64EncodedString(), Date().timeIntervalSince1970])
                 }
                 return count
             }

@@ -22,6 +22,12 @@ public struct SecretCipher: Sendable {
         self.previousKeys = previousKeys
     }
 
+    /// A cipher with the key `text` gives, read as `STRATA_STATE_KEY` is (64 hex digits, base64
+    /// of 32 bytes, or any other text, hashed).
+    public init(keyText text: String) {
+        self.init(key: Self.keyBytes(from: text))
+    }
+
     /// A cipher with a new random key that can still open what this one sealed.
     public func rotated() throws -> SecretCipher {
         var bytes = [UInt8](repeating: 0, count: 32)

@@ -15,24 +15,29 @@ public enum StateBackends {
         case .postgres(let postgres):
             throw StateError.unavailable("\(postgres) is a PostgreSQL state: open it with StateBackendOpener (StrataPostgresState)")
         case .sqlite(let file, let createFolder):
-            let folder = file.deletingLastPathComponent()
-            if createFolder {
-                do {
-                    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-                } catch {
-                    throw StateError.storage(
-                        "cannot create the state folder \(folder.path): \(error.localizedDescription). "
-                            + "Check the permissions, or pass --state with another path.")
-                }
-            } else {
-                var isDirectory: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue
-                else {
-                    throw StateError.storage(
-                        "the folder \(folder.path) for the state file does not exist; create it or pass another --state")
-                }
-            }
+            try prepareFolder(of: file, create: createFolder)
             return try SQLiteStateBackend(path: file.path, cipher: try SecretCipher.load(environment: ProcessInfo.processInfo.environment, stateFile: file))
+        }
+    }
+
+    /// Creates the state file's folder (`create`) or checks that it exists.
+    public static func prepareFolder(of file: URL, create createFolder: Bool) throws {
+        let folder = file.deletingLastPathComponent()
+        if createFolder {
+            do {
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            } catch {
+                throw StateError.storage(
+                    "cannot create the state folder \(folder.path): \(error.localizedDescription). "
+                        + "Check the permissions, or pass --state with another path.")
+            }
+        } else {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue
+            else {
+                throw StateError.storage(
+                    "the folder \(folder.path) for the state file does not exist; create it or pass another --state")
+            }
         }
     }
 

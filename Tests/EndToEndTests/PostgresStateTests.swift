@@ -33,7 +33,7 @@ struct PostgresStateTests {
         #expect(Int(serial) ?? 0 >= 14)
         #expect(try server.psql("SELECT count(*) FROM \(schema).resources WHERE stack = 'demo'") == "14")
         #expect(try server.psql("SELECT count(*) FROM \(schema).history WHERE stack = 'demo'") == serial, "one history row per serial")
-        #expect(try server.psql("SELECT max(version) FROM \(schema).strata_schema_version") == "3")
+        #expect(try server.psql("SELECT max(version) FROM \(schema).strata_schema_version") == "4")
         #expect(try server.psql("SELECT count(*) FROM \(schema).locks") == "0", "the lock was released")
         #expect(try server.psql("SELECT count(*) FROM \(schema).intents") == "0")
         let password = try server.psql("SELECT outputs_json FROM \(schema).resources WHERE address = 'random_password.db_password'")

@@ -25,10 +25,10 @@ struct PostgresStateBackendTests {
                 for b in backends { group.addTask { try await b.prepare() } }
                 try await group.waitForAll()
             }
-            #expect(try server.psql("SELECT string_agg(version::text, ',') FROM \(store.schema).strata_schema_version") == "1,2,3")
+            #expect(try server.psql("SELECT string_agg(version::text, ',') FROM \(store.schema).strata_schema_version") == "1,2,3,4")
             let tables = try server.psql(
                 "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = '\(store.schema)'")
-            #expect(tables == "drift_sweeps,history,instance_origins,instance_runs,instances,intents,job_attempts,jobs,lock_ids,locks,resources,strata_meta,strata_schema_version")
+            #expect(tables == "drift_sweeps,history,instance_origins,instance_runs,instances,intents,job_attempts,jobs,lock_ids,locks,resources,state_keys,strata_meta,strata_schema_version")
             // A schema written by a newer Strata is refused, naming what to do.
             try server.psql("INSERT INTO \(store.schema).strata_schema_version (version, summary) VALUES (99, 'future')")
             do {

@@ -23,6 +23,8 @@ public final class PostgresServer: @unchecked Sendable {
     public let superuser = "postgres"
     private let runAs: String?
     private var stopped = false
+    /// `-c` settings beyond the defaults (TLS), kept for `restart`.
+    private var extraOptions = ""
     private let lock = NSLock()
 
     public struct Failure: Error, CustomStringConvertible {
@@ -67,7 +69,19 @@ public final class PostgresServer: @unchecked Sendable {
         server?.stop()
     }
 
-    public static func start() throws -> PostgresServer {
+    /// The server's certificate and private key (PEM files), for a server with `ssl=on`.
+    public struct TLSFiles: Sendable {
+        public var certificate: String
+        public var key: String
+        public init(certificate: String, key: String) {
+            self.certificate = certificate
+            self.key = key
+        }
+    }
+
+    /// A server of its own (not `shared()`); with `tls`, it also accepts TLS (`ssl=on`) with that
+    /// certificate, and plain connections still.
+    public static func start(tls: TLSFiles? = nil) throws -> PostgresServer {
         guard let binaries = findBinaries() else {
             throw Failure(message: "no PostgreSQL server binaries in /usr/lib/postgresql/*/bin: apt-get install postgresql (scripts/setup does)")
         }
@@ -92,7 +106,8 @@ public final class PostgresServer: @unchecked Sendable {
         let server = PostgresServer(port: port, directory: directory, binaries: binaries, runAs: runAs)
         do {
             try server.run("initdb", ["-D", server.dataDirectory, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C"])
-            let options = "-h 127.0.0.1 -p \(port) -k \(directory.path) -c fsync=off -c full_page_writes=off -c max_connections=200"
+            if let tls { server.extraOptions = try server.installTLS(tls) }
+            let options = "-h 127.0.0.1 -p \(port) -k \(directory.path) -c fsync=off -c full_page_writes=off -c max_connections=200" + server.extraOptions
             try server.run("pg_ctl", ["-D", server.dataDirectory, "-l", directory.appendingPathComponent("server.log").path, "-o", options, "-w", "-t", "30", "start"])
         } catch {
             server.stop()
@@ -149,9 +164,23 @@ public final class PostgresServer: @unchecked Sendable {
 
     /// Restarts the server (fast shutdown: every connection is cut), on the same port.
     public func restart() throws {
-        let options = "-h 127.0.0.1 -p \(port) -k \(directory.path) -c fsync=off -c full_page_writes=off -c max_connections=200"
+        let options = "-h 127.0.0.1 -p \(port) -k \(directory.path) -c fsync=off -c full_page_writes=off -c max_connections=200" + extraOptions
         try run("pg_ctl", ["-D", dataDirectory, "-l", directory.appendingPathComponent("server.log").path, "-o", options,
                            "-m", "fast", "-w", "-t", "30", "restart"])
+    }
+
+    /// Copies the certificate and key into the server's folder, owned by the server's user
+    /// (PostgreSQL refuses a key file others can read); returns the `-c` settings.
+    private func installTLS(_ tls: TLSFiles) throws -> String {
+        let certificate = directory.appendingPathComponent("server.crt").path
+        let key = directory.appendingPathComponent("server.key").path
+        for (from, to) in [(tls.certificate, certificate), (tls.key, key)] {
+            try? FileManager.default.removeItem(atPath: to)
+            try FileManager.default.copyItem(atPath: from, toPath: to)
+            chmod(to, 0o600)
+            if let runAs, let user = getpwnam(runAs) { chown(to, user.pointee.pw_uid, user.pointee.pw_gid) }
+        }
+        return " -c ssl=on -c ssl_cert_file=\(certificate) -c ssl_key_file=\(key)"
     }
 
     /// Stops the server (fast shutdown) and removes its folder. Safe to call twice.
