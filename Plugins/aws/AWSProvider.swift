@@ -34,6 +34,7 @@ struct AWSProvider: Provider {
             EFSFileSystemResource(), EFSMountTargetResource(), EFSAccessPointResource(),
             BackupVaultResource(), BackupPlanResource(), BackupSelectionResource(),
             S3BucketReplicationResource(),
+            LambdaEventSourceMappingResource(),
         ]
         types = Dictionary(uniqueKeysWithValues: all.map { ($0.type, $0) })
     }
