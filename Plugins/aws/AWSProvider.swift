@@ -35,6 +35,7 @@ struct AWSProvider: Provider {
             BackupVaultResource(), BackupPlanResource(), BackupSelectionResource(),
             S3BucketReplicationResource(),
             LambdaEventSourceMappingResource(),
+            APIGatewayV2AuthorizerResource(),
         ]
         types = Dictionary(uniqueKeysWithValues: all.map { ($0.type, $0) })
     }

@@ -151,16 +151,18 @@ extension AWS {
         public var integrationId: Expr<String> { attribute("integrationId") }
     }
 
-    /// `aws_apigatewayv2_route`: `METHOD /path` (or `$default`) sent to an integration; the key
-    /// and target change in place.
+    /// `aws_apigatewayv2_route`: `METHOD /path` (or `$default`) sent to an integration; the key,
+    /// target and authorizer change in place. With `authorizer:` (a JWT authorizer) the route
+    /// takes only requests with a valid token (`authorizationType` JWT, set for you).
     public final class APIRoute: Resource {
         public init(_ name: String, api: HTTPAPI, routeKey: Expr<String>, integration: APIIntegration,
-                    authorizationType: Expr<String>? = nil, file: String = #filePath, line: Int = #line) {
+                    authorizationType: Expr<String>? = nil, authorizer: APIAuthorizer? = nil, file: String = #filePath, line: Int = #line) {
             super.init(type: "aws_apigatewayv2_route", name: name, file: file, line: line)
             setInput("apiId", api.id)
             setInput("routeKey", routeKey)
             setInput("integration", integration.id)
-            setInput("authorizationType", authorizationType)
+            setInput("authorizationType", authorizationType ?? (authorizer == nil ? nil : "JWT"))
+            if let authorizer { setInput("authorizer", authorizer.id) }
         }
         /// `apiId/routeId`.
         public var id: Expr<String> { attribute("id") }
