@@ -377,8 +377,10 @@ struct APIGatewayV2IntegrationResource: AWSResource {
 }
 
 /// `aws_apigatewayv2_route`: a route key (`GET /items`, `$default`) sent to an integration.
-/// CreateRoute / GetRoute / UpdateRoute / DeleteRoute. Its id is `apiId/routeId`. Routes
-/// cannot be tagged: one is found by its API and route key, and `discover` finds none.
+/// CreateRoute / GetRoute / UpdateRoute / DeleteRoute. Its id is `apiId/routeId`. With
+/// `authorizationType: JWT`, `authorizer` (an authorizer's id, apiId/authorizerId) checks
+/// the caller's token. Routes cannot be tagged: one is found by its API and route key, and
+/// `discover` finds none.
 struct APIGatewayV2RouteResource: AWSResource {
     let type = "aws_apigatewayv2_route"
     static let authorizations = ["NONE", "AWS_IAM", "CUSTOM", "JWT"]
@@ -392,6 +394,8 @@ struct APIGatewayV2RouteResource: AWSResource {
                 "target": .init(.string, .optionalComputed, description: "integrations/INTEGRATION_ID; changes in place. Or set `integration`."),
                 "integration": .init(.string, .optionalComputed, description: "The integration's id (apiId/integrationId), which stays known while the integration changes; sets target."),
                 "authorizationType": .init(.string, .optionalComputed, description: Self.authorizations.joined(separator: " | ") + " (default NONE)."),
+                "authorizer": .init(.string, .optional, description: "The authorizer's id (apiId/authorizerId), with authorizationType JWT or CUSTOM; changes in place."),
+                "authorizerId": .init(.string, .computed),
                 "id": .init(.string, .computed, description: "apiId/routeId."),
                 "routeId": .init(.string, .computed),
             ],
@@ -417,6 +421,18 @@ struct APIGatewayV2RouteResource: AWSResource {
             problems.append(CheckProblem(attribute: "integration", message: "set target or integration, not both"))
         }
         if let auth = inputs.string("authorizationType"), let bad = DataChecks.enumProblem(auth, allowed: Self.authorizations, attribute: "authorizationType") { problems.append(bad) }
+        if let authorizer = inputs.string("authorizer"), authorizer.split(separator: "/").count != 2 {
+            problems.append(CheckProblem(attribute: "authorizer", message: "authorizer must be an authorizer's id, apiId/authorizerId (not '\(authorizer)')"))
+        }
+        if inputs.isKnown("authorizer"), inputs.isKnown("authorizationType") {
+            let auth = inputs.string("authorizationType") ?? "NONE"
+            if ["JWT", "CUSTOM"].contains(auth), inputs["authorizer"] == nil {
+                problems.append(CheckProblem(attribute: "authorizer", message: "authorizationType \(auth) needs an authorizer"))
+            }
+            if !["JWT", "CUSTOM"].contains(auth), inputs["authorizer"] != nil {
+                problems.append(CheckProblem(attribute: "authorizationType", message: "a route with an authorizer needs authorizationType JWT or CUSTOM (not \(auth))"))
+            }
+        }
         return problems
     }
 
@@ -427,6 +443,7 @@ struct APIGatewayV2RouteResource: AWSResource {
         } else if let integration = inputs.string("integration"), let id = integration.split(separator: "/").last {
             body["target"] = .string("integrations/\(id)")
         }
+        if let authorizer = inputs.string("authorizer"), let id = authorizer.split(separator: "/").last { body["authorizerId"] = .string(String(id)) }
         return body
     }
 
@@ -453,13 +470,20 @@ struct APIGatewayV2RouteResource: AWSResource {
             outputs["target"] = .string(target)
             outputs["integration"] = .string("\(api)/\(target.dropFirst("integrations/".count))")
         }
+        if let authorizer = route["authorizerId"]?.stringValue, !authorizer.isEmpty {
+            outputs["authorizerId"] = .string(authorizer)
+            outputs["authorizer"] = .string("\(api)/\(authorizer)")
+        }
         return outputs
     }
 
     func update(id: String, prior: Inputs, inputs: Inputs, in context: ResourceContext) async throws {
         let (api, routeId) = try APIGatewayV2.split(id, "route")
         context.progress.report("updating route \(id)")
-        _ = try await APIGatewayV2.call("PATCH", ["apis", api, "routes", routeId], body: body(inputs), operation: "UpdateRoute", context)
+        var body = body(inputs)
+        // As Terraform: an authorizer taken away is sent as an empty id.
+        if body["authorizerId"] == nil, prior["authorizer"] != nil { body["authorizerId"] = "" }
+        _ = try await APIGatewayV2.call("PATCH", ["apis", api, "routes", routeId], body: body, operation: "UpdateRoute", context)
     }
 
     func delete(id: String, in context: ResourceContext) async throws {

@@ -34,6 +34,8 @@ struct AWSProvider: Provider {
             EFSFileSystemResource(), EFSMountTargetResource(), EFSAccessPointResource(),
             BackupVaultResource(), BackupPlanResource(), BackupSelectionResource(),
             S3BucketReplicationResource(),
+            LambdaEventSourceMappingResource(),
+            APIGatewayV2AuthorizerResource(),
         ]
         types = Dictionary(uniqueKeysWithValues: all.map { ($0.type, $0) })
     }

@@ -7,7 +7,9 @@ import StrataPluginKit
 /// GetFunction / UpdateFunctionConfiguration, UpdateFunctionCode (when `sourceCodeHash`, the
 /// base64 SHA-256 of the zip as Lambda reports it, changes), TagResource, UntagResource /
 /// DeleteFunction. Its id is its name. `filename` is where the zip is read from; AWS does not
-/// keep it, so a read reports the stack's.
+/// keep it, so a read reports the stack's. With `publish`, a version is published
+/// (PublishVersion) after the create and after each code or configuration update, and
+/// `version` is the newest published number; without it, `version` is `$LATEST`.
 struct LambdaFunctionResource: AWSResource {
     let type = "aws_lambda_function"
 
@@ -29,7 +31,8 @@ struct LambdaFunctionResource: AWSResource {
                 "id": .init(.string, .computed, description: "The function name."),
                 "arn": CommonAttributes.arn,
                 "invokeArn": .init(.string, .computed, description: "The ARN API Gateway integrations call."),
-                "version": .init(.string, .computed),
+                "publish": .init(.bool, .optional, description: "Publish a version after the create and after each code or configuration change (default false); changes in place."),
+                "version": .init(.string, .computed, description: "The newest published version with publish, else $LATEST."),
             ],
             typicalCreateSeconds: 5)
     }
@@ -121,7 +124,30 @@ struct LambdaFunctionResource: AWSResource {
             }
         }
         try await LambdaAPI.waitSettled(name, context)
+        if inputs.bool("publish") == true { try await publishVersion(name, context) }
         return name
+    }
+
+    /// PublishVersion, then waits for the function to settle; returns the version number.
+    @discardableResult
+    func publishVersion(_ name: String, _ context: ResourceContext) async throws -> String {
+        context.progress.report("publishing a version of Lambda function \(name)")
+        let answer = try await context.client.restJSON(
+            service: .lambda, method: "POST", path: LambdaAPI.functionPath(name, "versions"), body: [:], operation: "PublishVersion")
+        try await LambdaAPI.waitSettled(name, context)
+        return answer.body["Version"]?.stringValue ?? ""
+    }
+
+    /// The newest published version number (ListVersionsByFunction, Marker pages); nil when
+    /// none was published.
+    static func newestVersion(_ name: String, _ context: ResourceContext) async throws -> String? {
+        let versions = try await Paginator.collect { marker -> (items: [Value], next: String?) in
+            let answer = try await context.client.restJSON(
+                service: .lambda, method: "GET", path: LambdaAPI.functionPath(name, "versions"),
+                query: marker.map { [.init("Marker", $0)] } ?? [], operation: "ListVersionsByFunction")
+            return (answer.body["Versions"]?.listValue ?? [], answer.body["NextMarker"]?.stringValue)
+        }
+        return versions.compactMap { $0.mapValue?["Version"]?.stringValue }.compactMap(Int.init).max().map(String.init)
     }
 
     func read(id: String, recorded: Inputs?, in context: ResourceContext) async throws -> [String: Value]? {
@@ -140,9 +166,14 @@ struct LambdaFunctionResource: AWSResource {
             "sourceCodeHash": config["CodeSha256"] ?? .null,
             "memorySize": config["MemorySize"] ?? .null,
             "timeout": config["Timeout"] ?? .null,
-            "version": config["Version"] ?? .null,
         ]
         if let filename = recorded?["filename"] { outputs["filename"] = filename }
+        // Publishing is the stack's choice; an import (no record) calls a function with
+        // published versions a published one.
+        let newest = try await Self.newestVersion(id, context)
+        let publish = recorded.map { $0.bool("publish") ?? false } ?? (newest != nil)
+        if publish || recorded?["publish"] != nil { outputs["publish"] = .bool(publish) }
+        outputs["version"] = .string(publish ? newest ?? "$LATEST" : "$LATEST")
         let description = config["Description"]?.stringValue ?? ""
         if !description.isEmpty || recorded?["description"] != nil { outputs["description"] = .string(description) }
         let variables = config["Environment"]?.mapValue?["Variables"]?.mapValue ?? [:]
@@ -157,12 +188,14 @@ struct LambdaFunctionResource: AWSResource {
         guard let current = try await read(id: id, recorded: prior, in: context).map(Inputs.init) else {
             throw PluginError(.notFound, "Lambda function \(id) does not exist", providerCode: "ResourceNotFoundException")
         }
+        var changed = false
         let wanted = configuration(inputs), now = configuration(current)
         if wanted.contains(where: { !$0.value.sameValue(now[$0.key]) }) {
             context.progress.report("updating the configuration of Lambda function \(id)")
             _ = try await context.client.restJSON(
                 service: .lambda, method: "PUT", path: LambdaAPI.functionPath(id, "configuration"), body: wanted, operation: "UpdateFunctionConfiguration")
             try await LambdaAPI.waitSettled(id, context)
+            changed = true
         }
         let zip = try Self.zip(inputs, for: type)
         if Self.codeHash(zip) != current.string("sourceCodeHash") {
@@ -171,6 +204,11 @@ struct LambdaFunctionResource: AWSResource {
                 service: .lambda, method: "PUT", path: LambdaAPI.functionPath(id, "code"),
                 body: ["ZipFile": .string(zip.base64EncodedString())], operation: "UpdateFunctionCode")
             try await LambdaAPI.waitSettled(id, context)
+            changed = true
+        }
+        // As Terraform: a version after each change, and one when publishing is turned on.
+        if inputs.bool("publish") == true, changed || prior.bool("publish") != true || current.string("version") == "$LATEST" {
+            try await publishVersion(id, context)
         }
         if let arn = current.string("arn") { try await LambdaAPI.updateTags(arn, to: inputs.tags, context) }
     }

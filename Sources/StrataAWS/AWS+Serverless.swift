@@ -6,11 +6,13 @@ extension AWS {
     /// the stack runs (relative to the stack's directory); its SHA-256 becomes
     /// `sourceCodeHash`, so a rebuilt zip plans an update of the code. The path itself is not
     /// compared (moving the checkout plans nothing). The name forces replacement; role,
-    /// runtime, handler, memory, timeout, environment and tags change in place.
+    /// runtime, handler, memory, timeout, environment and tags change in place. With
+    /// `publish: true` every create and code or configuration change publishes a version, and
+    /// `version` is its number (point an alias at it with `functionVersion: fn.version`).
     public final class LambdaFunction: Resource {
         public init(_ name: String, functionName: Expr<String>, role: Expr<String>, runtime: Expr<String>, handler: Expr<String>,
                     filename: String, memorySize: Int? = nil, timeout: Int? = nil, description: Expr<String>? = nil,
-                    environment: [String: Expr<String>] = [:], tags: [String: Expr<String>] = [:],
+                    environment: [String: Expr<String>] = [:], publish: Bool? = nil, tags: [String: Expr<String>] = [:],
                     file: String = #filePath, line: Int = #line) {
             super.init(type: "aws_lambda_function", name: name, file: file, line: line)
             setInput("functionName", functionName)
@@ -24,6 +26,7 @@ extension AWS {
             if let timeout { setRawInput("timeout", .number(Double(timeout))) }
             setInput("description", description)
             if !environment.isEmpty { setInput("environment", Expr<[String: String]>(environment)) }
+            if let publish { setRawInput("publish", .bool(publish)) }
             if !tags.isEmpty { setInput("tags", Expr<[String: String]>(tags)) }
             ignoreChanges("filename")
         }
@@ -33,6 +36,8 @@ extension AWS {
         /// What an API Gateway integration calls.
         public var invokeArn: Expr<String> { attribute("invokeArn") }
         public var sourceCodeHash: Expr<String> { attribute("sourceCodeHash") }
+        /// The newest published version with `publish: true`, else `$LATEST`.
+        public var version: Expr<String> { attribute("version") }
     }
 
     /// `aws_lambda_alias`: a name for a version (`$LATEST` or a number) of a function; the
@@ -146,16 +151,18 @@ extension AWS {
         public var integrationId: Expr<String> { attribute("integrationId") }
     }
 
-    /// `aws_apigatewayv2_route`: `METHOD /path` (or `$default`) sent to an integration; the key
-    /// and target change in place.
+    /// `aws_apigatewayv2_route`: `METHOD /path` (or `$default`) sent to an integration; the key,
+    /// target and authorizer change in place. With `authorizer:` (a JWT authorizer) the route
+    /// takes only requests with a valid token (`authorizationType` JWT, set for you).
     public final class APIRoute: Resource {
         public init(_ name: String, api: HTTPAPI, routeKey: Expr<String>, integration: APIIntegration,
-                    authorizationType: Expr<String>? = nil, file: String = #filePath, line: Int = #line) {
+                    authorizationType: Expr<String>? = nil, authorizer: APIAuthorizer? = nil, file: String = #filePath, line: Int = #line) {
             super.init(type: "aws_apigatewayv2_route", name: name, file: file, line: line)
             setInput("apiId", api.id)
             setInput("routeKey", routeKey)
             setInput("integration", integration.id)
-            setInput("authorizationType", authorizationType)
+            setInput("authorizationType", authorizationType ?? (authorizer == nil ? nil : "JWT"))
+            if let authorizer { setInput("authorizer", authorizer.id) }
         }
         /// `apiId/routeId`.
         public var id: Expr<String> { attribute("id") }

@@ -36,6 +36,8 @@ import Testing
             ("aws_efs_file_system", #"{}"#),
             ("aws_backup_vault", #"{"name":"w2p-vault"}"#),
             ("aws_backup_plan", #"{"name":"w2p-plan","ruleName":"daily","targetVaultName":"w2p-vault","schedule":"cron(0 5 * * ? *)"}"#),
+            // After the queue and the function it joins (moto's account is 123456789012).
+            ("aws_lambda_event_source_mapping", #"{"eventSourceArn":"arn:aws:sqs:us-east-1:123456789012:w2p-queue","functionName":"w2p-fn","batchSize":5}"#),
         ]
         for (index, c) in cases.enumerated() {
             let token = "w2p\(index)token"

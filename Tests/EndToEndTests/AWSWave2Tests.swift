@@ -2,8 +2,10 @@ import Foundation
 import Testing
 
 /// The second wave wired together (issue 9's acceptance stack) against moto_server: an HTTP
-/// API in front of a Lambda function and an (internal) application load balancer, a Cognito user pool and app
-/// client, workers' queue with a dead-letter queue fed by an SNS topic, alarms on both queues
+/// API in front of a Lambda function (publishing versions, an alias on the newest) and an
+/// (internal) application load balancer, its Lambda route behind a JWT authorizer on a Cognito
+/// user pool and app client, workers' queue with a dead-letter queue fed by an SNS topic and
+/// feeding a worker function through an event source mapping, alarms on both queues
 /// to an alerts topic, a log group with retention, an encrypted EFS file system tagged for
 /// backup with a vault and a daily plan, a bucket replicated to another region. It applies,
 /// re-plans empty and destroys clean. Also: check refuses bad inputs of every new type before
@@ -35,13 +37,15 @@ import Testing
         let login = AWS.UserPoolDomain("login", pool: auth, domain: "login-\(run)")
         let function = AWS.LambdaFunction("api", functionName: "api-\(run)", role: role.arn, runtime: "python3.12", handler: "index.handler",
                                           filename: "build/api.zip", memorySize: 256, timeout: 10,
-                                          environment: ["USER_POOL": auth.id, "CLIENT_ID": web.clientId, "LOG_GROUP": logs.id])
-        let live = AWS.LambdaAlias("live", function: function, aliasName: "live")
+                                          environment: ["USER_POOL": auth.id, "CLIENT_ID": web.clientId, "LOG_GROUP": logs.id], publish: true)
+        let live = AWS.LambdaAlias("live", function: function, aliasName: "live", functionVersion: function.version)
         let api = AWS.HTTPAPI("public", apiName: "public-\(run)", corsAllowOrigins: ["https://app.example.com"])
         let stage = AWS.APIStage("default", api: api)
         let toLambda = AWS.APIIntegration("lambda", api: api, lambda: function)
         let toALB = AWS.APIIntegration("alb", api: api, url: "http://\(alb.dnsName)/")
-        let items = AWS.APIRoute("items", api: api, routeKey: "GET /items", integration: toLambda)
+        // Only callers with a token of the user pool, issued to the web client, reach the function.
+        let signedIn = AWS.APIAuthorizer("users", api: api, authorizerName: "users", userPool: auth, clients: [web])
+        let items = AWS.APIRoute("items", api: api, routeKey: "GET /items", integration: toLambda, authorizer: signedIn)
         let legacy = AWS.APIRoute("legacy", api: api, routeKey: "ANY /legacy/{proxy+}", integration: toALB)
         let invoke = AWS.LambdaPermission("api", function: function, statementId: "from-api", api: api)
 
@@ -50,6 +54,9 @@ import Testing
         let jobs = AWS.SQSQueue("jobs", queueName: "jobs-\(run)", visibilityTimeout: 60, deadLetter: dlq, maxReceiveCount: 5)
         let events = AWS.SNSTopic("events", topicName: "events-\(run)")
         let feed = AWS.SNSSubscription("jobs", topic: events, queue: jobs, rawMessageDelivery: true)
+        let worker = AWS.LambdaFunction("worker", functionName: "worker-\(run)", role: role.arn, runtime: "python3.12", handler: "index.handler",
+                                        filename: "build/api.zip", timeout: 30)
+        let work = AWS.LambdaEventSourceMapping("jobs", function: worker, queue: jobs, batchSize: 10, maximumBatchingWindowInSeconds: 5)
 
         // Alarms to an alerts topic.
         let alerts = AWS.SNSTopic("alerts", topicName: "alerts-\(run)", displayName: "Alerts")
@@ -85,6 +92,11 @@ import Testing
         Stack.output("function", function.id)
         Stack.output("pool", auth.id)
         Stack.output("jobs", jobs.url)
+        Stack.output("jobsArn", jobs.arn)
+        Stack.output("worker", worker.id)
+        Stack.output("authorizer", signedIn.authorizerId)
+        Stack.output("client", web.clientId)
+        Stack.output("version", function.version)
         Stack.output("dlq", dlq.arn)
         Stack.output("alerts", alerts.arn)
         Stack.output("fs", files.id)
@@ -106,7 +118,7 @@ import Testing
         #expect(validate.status == 0, "the typed modules match the schemas: \(validate.output)")
         let apply = try cli.strata.run(["apply", stack, "--auto-approve"] + vars, environment: cli.env)
         #expect(apply.status == 0, "\(apply.output)")
-        #expect(apply.stdout.contains("37 created"), "\(apply.output)")
+        #expect(apply.stdout.contains("40 created"), "\(apply.output)")
         let out = try cli.outputs(stack, vars)
         let api = try #require(out["api"])
         #expect(out["url"] == "https://\(api).execute-api.us-east-1.amazonaws.com", "\(out)")
@@ -139,6 +151,25 @@ import Testing
 
         #expect(jsonPath(try awsJSON(results[8]), "ReplicationConfiguration", "Rules", 0, "Destination", "Bucket") as? String == "arn:aws:s3:::assets-\(run)-eu", "\(results[8].output)")
 
+        // Cognito in front of the Lambda route; the queue feeding the worker; a published version behind the alias.
+        let more = try cli.aws([
+            ["apigatewayv2", "get-authorizer", "--api-id", api, "--authorizer-id", out["authorizer"] ?? ""],
+            ["lambda", "list-event-source-mappings", "--function-name", out["worker"] ?? ""],
+            ["lambda", "list-versions-by-function", "--function-name", out["function"] ?? ""],
+            ["lambda", "get-alias", "--function-name", out["function"] ?? "", "--name", "live"],
+        ])
+        let guarded = (jsonPath(try awsJSON(results[0]), "Items") as? [[String: Any]] ?? []).first { $0["RouteKey"] as? String == "GET /items" }
+        #expect(guarded?["AuthorizationType"] as? String == "JWT" && guarded?["AuthorizerId"] as? String == out["authorizer"], "\(results[0].output)")
+        let authorizer = try awsJSON(more[0])
+        #expect(jsonPath(authorizer, "JwtConfiguration", "Issuer") as? String == "https://cognito-idp.us-east-1.amazonaws.com/\(out["pool"] ?? "?")", "\(more[0].output)")
+        #expect(jsonPath(authorizer, "JwtConfiguration", "Audience") as? [String] == [out["client"] ?? "?"], "\(more[0].output)")
+        #expect(jsonPath(authorizer, "IdentitySource") as? [String] == ["$request.header.Authorization"], "\(more[0].output)")
+        let mappings = jsonPath(try awsJSON(more[1]), "EventSourceMappings") as? [[String: Any]] ?? []
+        #expect(mappings.count == 1 && mappings.first?["EventSourceArn"] as? String == out["jobsArn"] && mappings.first?["BatchSize"] as? Int == 10, "\(more[1].output)")
+        let versions = (jsonPath(try awsJSON(more[2]), "Versions") as? [[String: Any]] ?? []).compactMap { $0["Version"] as? String }
+        #expect(versions == ["$LATEST", "1"] && out["version"] == "1", "\(more[2].output)")
+        #expect(jsonPath(try awsJSON(more[3]), "FunctionVersion") as? String == "1", "\(more[3].output)")
+
         let replan = try cli.strata.run(["plan", stack, "--detailed-exitcode"] + vars, environment: cli.env)
         #expect(replan.status == 0, "the wired stack re-plans empty: \(replan.output)")
 
@@ -149,6 +180,8 @@ import Testing
             ["cloudwatch", "describe-alarms"], ["logs", "describe-log-groups"], ["cognito-idp", "list-user-pools", "--max-results", "60"],
             ["efs", "describe-file-systems"], ["backup", "list-backup-vaults"], ["ec2", "describe-vpcs", "--filters", "Name=cidr,Values=10.30.0.0/16"], ["elbv2", "describe-load-balancers"], ["s3api", "list-buckets"],
         ])
+        let mappingsLeft = try cli.aws([["lambda", "list-event-source-mappings"]])[0]
+        #expect(mappingsLeft.status == 0 && !mappingsLeft.stdout.contains(run), "no mapping is left: \(mappingsLeft.output)")
         for result in left {
             #expect(result.status == 0 && !result.stdout.contains(run) && !result.stdout.contains("10.30.0.0/16"), "nothing of the stack is left: \(result.output)")
         }
@@ -179,6 +212,9 @@ import Testing
             let domain = AWS.UserPoolDomain("d", pool: pool, domain: "My_Domain")
             let point = GenericResource("aws_efs_access_point", "ap", inputs: ["fileSystemId": "fs-1", "rootPath": "relative", "rootPermissions": "999"])
             let plan = GenericResource("aws_backup_plan", "bp", inputs: ["name": "p", "ruleName": "r", "targetVaultName": "v", "schedule": "daily"])
+            let open = GenericResource("aws_apigatewayv2_route", "r2", inputs: ["apiId": "x", "routeKey": "GET /y", "authorizationType": "JWT"])
+            let jwt = GenericResource("aws_apigatewayv2_authorizer", "au", inputs: ["apiId": "x", "name": "a", "issuer": "http://issuer.example.com", "audience": ["c"]])
+            let feed = GenericResource("aws_lambda_event_source_mapping", "m", inputs: ["eventSourceArn": "queue", "functionName": "f", "batchSize": 20000])
             """])
         let plan = try cli.strata.run(["plan", stack], environment: cli.env)
         #expect(plan.status == 1, "\(plan.output)")
@@ -190,6 +226,8 @@ import Testing
             "period must be 10, 30 or a multiple of 60", "comparisonOperator must be one of", "alarmActions holds ARNs",
             "retentionInDays must be one of", "routeKey must be $default or 'METHOD /path'", "passwordMinimumLength must be a whole number from 6 to 99",
             "domain prefix 'My_Domain'", "rootPath must start with /", "rootPermissions must be octal", "schedule must be cron(...) or rate(...)",
+            "authorizationType JWT needs an authorizer", "issuer must be an https URL", "eventSourceArn must be a queue's or stream's ARN",
+            "batchSize must be a whole number from 1 to 10000",
         ] {
             #expect(plan.output.contains(expected), "\(expected): \(plan.output)")
         }
