@@ -12,8 +12,7 @@ import StrataAWS
 /// Stack.output("apiUrl", gateway.stage.invokeUrl)
 /// ```
 ///
-/// With `customDomain` the API also answers at a name of its own (a regional ACM certificate
-/// for it is the stack's). Integrations and routes are keyed by the route's key in the address
+/// Integrations and routes are keyed by the route's key in the address
 /// (`gateway.aws_apigatewayv2_route.route["ANY /{proxy+}"]`); a route's target changes in place.
 public struct HTTPGateway: Component {
     /// Where one route's requests go.
@@ -30,33 +29,17 @@ public struct HTTPGateway: Component {
         }
     }
 
-    /// A name of its own for the API: a regional certificate for it, the custom domain, the
-    /// stage mapped at its root, and an alias record in `zone`.
-    public struct CustomDomain {
-        public var domainName: String
-        public var certificateArn: Expr<String>
-        public var zone: AWS.Route53Zone
-
-        public init(domainName: String, certificateArn: Expr<String>, zone: AWS.Route53Zone) {
-            self.domainName = domainName
-            self.certificateArn = certificateArn
-            self.zone = zone
-        }
-    }
-
     public let api: AWS.HTTPAPI
     public let stage: AWS.APIStage
     /// The routes by route key.
     public let routes: [String: AWS.APIRoute]
-    public let domain: AWS.APIDomainName?
 
     /// - Parameters:
     ///   - apiName: the API's name.
     ///   - corsOrigins: browsers on these origins may call the API.
     ///   - routes: route keys must differ.
-    ///   - customDomain: serve the API at a name of its own too.
     public init(_ name: String = "gateway", apiName: String, description: String? = nil, corsOrigins: [String] = [], routes: [Route],
-                customDomain: CustomDomain? = nil, provider: ProviderRef? = nil, tags: [String: Expr<String>] = [:], file: String = #filePath, line: Int = #line) {
+                provider: ProviderRef? = nil, tags: [String: Expr<String>] = [:], file: String = #filePath, line: Int = #line) {
         if Set(routes.map(\.routeKey)).count != routes.count {
             Stack.error("HTTPGateway \(name): two routes have the same key", file: file, line: line)
         }
@@ -64,7 +47,7 @@ public struct HTTPGateway: Component {
             if let provider { resource.using(provider) }
             return resource
         }
-        (api, stage, self.routes, domain) = Stack.component(name) {
+        (api, stage, self.routes) = Stack.component(name) {
             let api = place(AWS.HTTPAPI("api", apiName: Expr(apiName), description: description.map { Expr($0) },
                                         corsAllowOrigins: corsOrigins.map { Expr($0) }, tags: tags, file: file, line: line))
             let stage = place(AWS.APIStage("default", api: api, tags: tags, file: file, line: line))
@@ -84,17 +67,7 @@ public struct HTTPGateway: Component {
                 made[route.routeKey] = place(AWS.APIRoute(keyed("route", route.routeKey), api: api, routeKey: Expr(route.routeKey),
                                                           integration: integration, file: file, line: line))
             }
-            var domain: AWS.APIDomainName?
-            if let customDomain {
-                let custom = place(AWS.APIDomainName("domain", domainName: Expr(customDomain.domainName),
-                                                     certificateArn: customDomain.certificateArn, tags: tags, file: file, line: line))
-                place(AWS.APIMapping("domain", domain: custom, api: api, stage: stage, file: file, line: line))
-                place(AWS.Route53Record("domain", zone: customDomain.zone, recordName: Expr(customDomain.domainName), type: "A",
-                                        alias: AWS.AliasTarget(dnsName: custom.targetDomainName, zoneId: custom.hostedZoneId),
-                                        file: file, line: line))
-                domain = custom
-            }
-            return (api, stage, made, domain)
+            return (api, stage, made)
         }
     }
 }

@@ -84,16 +84,14 @@ let keys = APIKeys(prefix: "\(name)/api-keys", services: ["linkedin", "huggingfa
 ], tags: tags)
 
 // DNS, the certificate and the CDN: the React build at <domain>, /api/* through the API
-// gateway; api.<domain> is the gateway's own name (for API consumers).
+// gateway.
 let zone = AWS.Route53Zone("zone", domain: Expr(domain), comment: Expr(name), forceDestroy: true, tags: tags)
 
 // The API gateway (request routing, CORS, throttling) in front of the load balancer: every
 // path to the Flask servers behind it.
-let apiCertificate = AWS.ACMCertificate("api", domainName: Expr("api.\(domain)"), tags: tags)
 let gateway = HTTPGateway(
     apiName: "\(name)-api", description: "Lin API: request routing to the Flask servers", corsOrigins: ["https://\(domain)"],
-    routes: [.url("ANY /{proxy+}", "http://\(api.loadBalancer.dnsName)/{proxy}")],
-    customDomain: .init(domainName: "api.\(domain)", certificateArn: apiCertificate.arn, zone: zone), tags: tags)
+    routes: [.url("ANY /{proxy+}", "http://\(api.loadBalancer.dnsName)/{proxy}")], tags: tags)
 
 let frontend = StaticSite(
     "frontend", bucketName: "\(name)-frontend", domain: domain, zone: zone,
@@ -110,7 +108,7 @@ let monitoring = Monitoring(prefix: name, alarms: [
 
 Stack.output("url", Expr<String>("https://\(domain)"))
 Stack.output("cdn", frontend.distribution.domainName)
-Stack.output("api", Expr<String>("https://api.\(domain)"))
+Stack.output("api", Expr<String>("https://\(domain)/api"))
 Stack.output("apiGateway", gateway.stage.invokeUrl)
 Stack.output("loadBalancer", api.loadBalancer.dnsName)
 Stack.output("userPool", auth.pool.id)
