@@ -483,6 +483,35 @@ extension SeedStacksTests {
     }
 }
 
+extension SeedStacksTests {
+    /// The second-wave components refuse misuse as stack errors naming the component, before
+    /// any call: two alarms with one key, a job queue's retention out of range or a name too
+    /// long for its dead-letter queue, sign-in without a callback, a file system's relative root.
+    @Test(.enabled(if: AWSProviderTests.toolsMissing == nil, "needs the aws CLI's settings"))
+    func secondWaveComponentsReportMisuseAsStackErrors() throws {
+        let cli = try AWSTestCLI(endpoint: "http://127.0.0.1:9")  // nothing listens: no call may be made
+        defer { cli.strata.remove() }
+        let stack = try cli.strata.writeStack("Misuse", ["main.swift": """
+            import Strata
+            import StrataAWS
+            import StrataComponents
+
+            let network = ThreeTierNetwork(zones: 2, region: "us-east-1")
+            _ = Monitoring(prefix: "shop", alarms: [.databaseCPU("shop", above: 80), .databaseCPU("shop-2", above: 80)])
+            _ = JobQueue(queueName: "jobs", retentionDays: 30)
+            _ = JobQueue("long", queueName: String(repeating: "q", count: 70))
+            _ = UserAuth(poolName: "shop-users", callbackUrls: [])
+            _ = SharedFileSystem(name: "shop-files", network: network, rootPath: "app")
+            """])
+        let result = try cli.strata.run(["validate", stack], environment: cli.env)
+        #expect(result.status != 0, "\(result.output)")
+        for message in ["two alarms have the key 'database-cpu'", "retentionDays must be 1 to 14, not 30",
+                        "is longer than SQS allows (80)", "give at least one callback URL", "rootPath must start with '/', not 'app'"] {
+            #expect(result.output.contains(message), "\(message): \(result.output)")
+        }
+    }
+}
+
 /// "Valid: 27 resources, 4 outputs." → 27
 private func resourceCount(_ validateOutput: String) -> Int? {
     guard let range = validateOutput.range(of: #"Valid: (\d+) resources"#, options: .regularExpression) else { return nil }
