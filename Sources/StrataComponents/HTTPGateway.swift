@@ -3,7 +3,8 @@ import StrataAWS
 
 /// An API Gateway HTTP API in front of a service: its `$default` stage (deployed on every
 /// change, served at the root of `stage.invokeUrl`), and routes to Lambda functions (with a
-/// permission per route for the API to invoke the function) or to an HTTP URL such as a load balancer's.
+/// permission per route for the API to invoke the function) or to an HTTP URL such as a load
+/// balancer's.
 ///
 /// ```swift
 /// let gateway = HTTPGateway(apiName: "lin-api", corsOrigins: ["https://lin.example.com"], routes: [
