@@ -33,6 +33,24 @@ let keys = APIKeys(prefix: "\(name)/api-keys", services: ["openai", "gemini", "a
 let content = Buckets(prefix: name, [.private("content", versioning: topology != "single",
                                               expireAfterDays: topology == "single" ? 90 : nil)], tags: tags)
 
+/// What the team and enterprise topologies add around their servers: the content-generation
+/// queue the background workers take jobs from (with a dead-letter queue), the shared file
+/// storage every server mounts (Docker's "persistent volumes"), and monitoring — alarms on
+/// CPU, the database, the queue's backlog and dead letters to one topic; the application's and
+/// workers' logs. Thresholds and retention by environment.
+@MainActor func operations(network: ThreeTierNetwork, workers: Int) -> (jobs: JobQueue, files: SharedFileSystem, monitoring: Monitoring) {
+    let jobs = JobQueue(queueName: "\(name)-generation", visibilityTimeout: 900, retentionDays: production ? 14 : 4, tags: tags)
+    let files = SharedFileSystem(name: "\(name)-files", network: network, rootPath: "/aiwriter", tags: tags)
+    let monitoring = Monitoring(prefix: name, alarms: [
+        .serverCPU("\(name)-app-servers", above: production ? 70 : 85, key: "app-cpu"),
+        .serverCPU("\(name)-workers", above: production ? 85 : 95, key: "workers-cpu"),
+        .databaseCPU(name, above: production ? 70 : 85),
+        .queueBacklog(jobs.queueName, above: production ? 50 * workers : 500),
+        .deadLetters(jobs.deadLetterQueueName),
+    ], logGroups: ["/\(name)/app", "/\(name)/workers"], logRetentionDays: production ? 90 : 14, tags: tags)
+    return (jobs, files, monitoring)
+}
+
 switch topology {
 case "single":
     // [User] → [Web Server] → [AI-Writer] → [SQLite] / [File Storage]: one instance in a
@@ -57,9 +75,13 @@ case "team":
     let database = PostgresCluster(identifier: name, network: network, instanceClass: production ? "db.m7g.large" : "db.t4g.medium",
                                    multiAZ: production, allocatedStorage: 50, backupRetentionDays: production ? 14 : 3, tags: tags)
     let cache = RedisCluster(id: "\(name)-cache", network: network, nodeType: "cache.t4g.medium", replicas: 0, version: "7.1", tags: tags)
+    let shared = operations(network: network, workers: 1)
     Stack.output("app", app.loadBalancer.dnsName)
     Stack.output("database", database.primary.endpoint)
     Stack.output("cache", cache.group.primaryEndpoint)
+    Stack.output("jobs", shared.jobs.queue.url)
+    Stack.output("files", shared.files.fileSystem.id)
+    Stack.output("alerts", shared.monitoring.alerts.arn)
 
 default:
     // [CDN] → [Load Balancer] → [Web/App Servers (multiple AZs)] → [Workers (multiple AZs)]
@@ -74,6 +96,7 @@ default:
                                    replicas: 2, multiAZ: true, allocatedStorage: production ? 500 : 100,
                                    backupRetentionDays: production ? 30 : 7, tags: tags)
     let cache = RedisCluster(id: "\(name)-cache", network: network, nodeType: "cache.r7g.large", replicas: 2, version: "7.1", tags: tags)
+    let shared = operations(network: network, workers: 3)
     let zone = AWS.Route53Zone("zone", domain: Expr(domain), comment: Expr(name), forceDestroy: true, tags: tags)
     let cdn = StaticSite("cdn", bucketName: "\(name)-static", domain: domain, zone: zone,
                          api: .init(domainName: app.loadBalancer.dnsName, pathPattern: "/api/*"),
@@ -83,6 +106,9 @@ default:
     Stack.output("app", app.loadBalancer.dnsName)
     Stack.output("database", database.primary.endpoint)
     Stack.output("cache", cache.group.primaryEndpoint)
+    Stack.output("jobs", shared.jobs.queue.url)
+    Stack.output("files", shared.files.fileSystem.id)
+    Stack.output("alerts", shared.monitoring.alerts.arn)
 }
 
 Stack.output("topology", topology)

@@ -1,12 +1,11 @@
 // Stacks/InteliFeed: the multi-tenant feed platform of the reference deployments (seed 001):
 // a web app on a CDN with tenant subdomains, global (CloudFront) and regional (ALB) load
-// balancing behind a WAF, PostgreSQL with read replicas, a cache, storage, and the Stripe,
-// e-mail and Sentry keys. One tenant's own resources are Stacks/Tenant (`strata tenants`).
+// balancing behind a WAF, PostgreSQL with read replicas, a cache, storage, auth (Cognito),
+// edge functions (Lambda), alarms, and the Stripe, e-mail and Sentry keys. One tenant's own resources are Stacks/Tenant (`strata tenants`).
 // README.md beside this file maps the document onto these resources.
 import Strata
 import StrataAWS
 import StrataComponents
-import StrataRandom
 
 /// development, staging or production: sizes and replicas, never names.
 let env = Stack.variable("env", default: "development", allowed: ["development", "staging", "production"])
@@ -23,6 +22,9 @@ let usEast1 = region == "us-east-1" ? nil : AWS.provider("us_east_1", region: "u
 let production = env == "production"
 let development = env == "development"
 let tags: [String: Expr<String>] = ["app": Expr(name), "managed-by": "strata"]
+/// Alarms: CPU (%) of the servers and the database, 5xx or function errors in 5 minutes
+/// (the document's "< 0.1% error rate" tightens in production); how long logs are kept.
+let size = (cpuAlarm: production ? 70.0 : 85.0, errorAlarm: production ? 5 : 25, logDays: ["development": 7, "staging": 30, "production": 90][env]!)
 
 let network = ThreeTierNetwork(zones: development ? 2 : 3, region: region, cidrBlock: "10.30.0.0/16",
                                nat: development ? .single : .perZone, namePrefix: name, tags: tags)
@@ -64,10 +66,12 @@ let storage = Buckets(prefix: name, [
     .publicRead("media"),
 ], tags: tags)
 
-// Supabase Auth's signing secret; Stripe, e-mail (SendGrid) and Sentry keys.
-let jwtSecret = RandomPassword("jwt_secret", length: 48, special: false)
-AWS.Secret("jwt_secret", secretName: Expr("\(name)/auth/jwt-secret"), value: jwtSecret.result,
-           description: "the secret the auth service signs session tokens with", tags: tags)
+// Supabase Auth → a Cognito user pool (e-mail sign-in; social providers are set up on the
+// pool by hand), the web app's client, the hosted sign-in pages.
+let auth = UserAuth(poolName: "\(name)-users", callbackUrls: ["https://\(domain)/auth/callback"], logoutUrls: ["https://\(domain)/"],
+                    domainPrefix: "\(name)-login", tags: tags)
+
+// Stripe, e-mail (SendGrid) and Sentry keys.
 let keys = APIKeys(prefix: "\(name)/api-keys", services: ["stripe", "sendgrid", "sentry"], descriptions: [
     "stripe": "Stripe secret key (payments)", "sendgrid": "SendGrid API key (transactional e-mail)", "sentry": "Sentry DSN (errors)",
 ], tags: tags)
@@ -80,6 +84,27 @@ let web = StaticSite(
     api: .init(domainName: api.loadBalancer.dnsName), priceClass: production ? "PriceClass_All" : "PriceClass_100",
     certificateProvider: usEast1, tags: tags)
 
+// Supabase Edge Functions → Lambda: Stripe's webhook (public, through the gateway) and
+// transactional e-mail (invoked by the API servers), with their keys from the secrets above.
+let functions = Functions(prefix: name, [
+    .init("stripe-webhook", zip: "functions/stripe-webhook.zip", memorySize: 256, timeout: 30, description: "Stripe's webhook",
+          environment: ["STRIPE_SECRET": "\(name)/api-keys/stripe", "API_URL": "https://\(domain)/api"]),
+    .init("send-email", zip: "functions/send-email.zip", memorySize: 128, timeout: 30, description: "transactional e-mail (SendGrid)",
+          environment: ["SENDGRID_SECRET": "\(name)/api-keys/sendgrid", "FROM": "no-reply@\(domain)"]),
+], secretsPrefix: "\(name)/api-keys", logRetentionDays: size.logDays, tags: tags)
+let webhooks = HTTPGateway("webhooks", apiName: "\(name)-webhooks", description: "third-party webhooks", routes: [
+    .function("POST /stripe", functions["stripe-webhook"]!),
+], tags: tags)
+
+// Alerting thresholds (CPU, error rate) to one topic; the API servers' logs.
+let monitoring = Monitoring(prefix: name, alarms: [
+    .serverCPU("\(name)-api-servers", above: size.cpuAlarm),
+    .databaseCPU(name, above: size.cpuAlarm),
+    .apiErrors(webhooks.api, above: size.errorAlarm, key: "webhooks-5xx"),
+    .functionErrors(functions.functionNames["stripe-webhook"]!, above: size.errorAlarm, key: "stripe-webhook-errors"),
+    .functionErrors(functions.functionNames["send-email"]!, above: size.errorAlarm, key: "send-email-errors"),
+], logGroups: ["/\(name)/api"], logRetentionDays: size.logDays, tags: tags)
+
 Stack.output("url", Expr<String>("https://\(domain)"))
 Stack.output("tenantUrl", Expr<String>("https://<tenant>.\(domain)"))
 Stack.output("cdn", web.distribution.domainName)
@@ -88,3 +113,7 @@ Stack.output("database", database.primary.endpoint)
 Stack.output("cache", cache.group.primaryEndpoint)
 Stack.output("uploadsBucket", storage["uploads"]!.id)
 Stack.output("nameServers", zone.nameServers)
+Stack.output("webhooksUrl", webhooks.stage.invokeUrl)  // Stripe posts to <webhooksUrl>/stripe
+Stack.output("userPool", auth.pool.id)
+Stack.output("userPoolClient", auth.client.clientId)
+Stack.output("alerts", monitoring.alerts.arn)

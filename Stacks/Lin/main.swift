@@ -1,11 +1,10 @@
 // Stacks/Lin: the Lin application of the reference deployments (seed 000): a React frontend on
-// a CDN, Flask API servers behind a load balancer, PostgreSQL (Supabase → RDS), storage, the
-// LinkedIn and Hugging Face keys. `strata plan Stacks/Lin --var env=staging`; README.md beside
+// a CDN, an API gateway and a load balancer in front of the Flask API servers, PostgreSQL
+// (Supabase → RDS), auth (Cognito), storage, the LinkedIn and Hugging Face keys, alarms. `strata plan Stacks/Lin --var env=staging`; README.md beside
 // this file maps the document onto these resources.
 import Strata
 import StrataAWS
 import StrataComponents
-import StrataRandom
 
 /// development, staging or production: sizes, replicas, NAT and the firewall, never names.
 let env = Stack.variable("env", default: "development", allowed: ["development", "staging", "production"])
@@ -33,14 +32,20 @@ struct Size {
     var serverType: String, minServers: Int, maxServers: Int
     var databaseClass: String, replicas: Int, multiAZ: Bool, backupDays: Int
     var priceClass: String
+    /// Alarms: CPU (%) of the servers and the database, 5xx answers of the API in 5 minutes;
+    /// how long the API's logs are kept.
+    var cpuAlarm: Double, errorAlarm: Int, logDays: Int
 }
 let size = [
     "development": Size(zones: 2, nat: .single, serverType: "t4g.small", minServers: 1, maxServers: 2,
-                        databaseClass: "db.t4g.micro", replicas: 0, multiAZ: false, backupDays: 1, priceClass: "PriceClass_100"),
+                        databaseClass: "db.t4g.micro", replicas: 0, multiAZ: false, backupDays: 1, priceClass: "PriceClass_100",
+                        cpuAlarm: 90, errorAlarm: 50, logDays: 7),
     "staging": Size(zones: 3, nat: .perZone, serverType: "t4g.medium", minServers: 2, maxServers: 4,
-                    databaseClass: "db.t4g.medium", replicas: 0, multiAZ: false, backupDays: 7, priceClass: "PriceClass_100"),
+                    databaseClass: "db.t4g.medium", replicas: 0, multiAZ: false, backupDays: 7, priceClass: "PriceClass_100",
+                    cpuAlarm: 80, errorAlarm: 20, logDays: 30),
     "production": Size(zones: 3, nat: .perZone, serverType: "m7g.large", minServers: 3, maxServers: 12,
-                       databaseClass: "db.r6g.large", replicas: 1, multiAZ: true, backupDays: 30, priceClass: "PriceClass_All"),
+                       databaseClass: "db.r6g.large", replicas: 1, multiAZ: true, backupDays: 30, priceClass: "PriceClass_All",
+                       cpuAlarm: 70, errorAlarm: 10, logDays: 365),
 ][env]!
 
 // Private networks for the backend: the API servers in private subnets, the database in
@@ -65,10 +70,10 @@ let database = PostgresCluster(
     identifier: name, network: network, instanceClass: size.databaseClass, replicas: size.replicas, multiAZ: size.multiAZ,
     allocatedStorage: production ? 100 : 20, backupRetentionDays: size.backupDays, tags: tags)
 
-// Supabase Auth: its JWT signing secret (the service itself is not an AWS resource here).
-let jwtSecret = RandomPassword("jwt_secret", length: 48, special: false)
-AWS.Secret("jwt_secret", secretName: Expr("\(name)/auth/jwt-secret"), value: jwtSecret.result,
-           description: "the secret the auth service signs session tokens with", tags: tags)
+// Supabase Auth → a Cognito user pool: sign-up and sign-in by e-mail, the browser's app
+// client, the hosted sign-in pages; the API servers check its tokens.
+let auth = UserAuth(poolName: "\(name)-users", callbackUrls: ["https://\(domain)/auth/callback"], logoutUrls: ["https://\(domain)/"],
+                    domainPrefix: "\(name)-login", tags: tags)
 
 // Supabase Storage → a private bucket the browser uploads to.
 let storage = Buckets(prefix: name, [.private("storage", versioning: true, corsOrigins: ["https://\(domain)"])], tags: tags)
@@ -78,18 +83,37 @@ let keys = APIKeys(prefix: "\(name)/api-keys", services: ["linkedin", "huggingfa
     "linkedin": "LinkedIn API client secret", "huggingface": "Hugging Face API token", "smtp": "e-mail service (notifications) credentials",
 ], tags: tags)
 
-// DNS, the certificate and the CDN: the React build at <domain>, /api/* through to the load
-// balancer; api.<domain> straight to the load balancer.
+// DNS, the certificate and the CDN: the React build at <domain>, /api/* through the API
+// gateway.
 let zone = AWS.Route53Zone("zone", domain: Expr(domain), comment: Expr(name), forceDestroy: true, tags: tags)
+
+// The API gateway (request routing, CORS, throttling) in front of the load balancer: every
+// path to the Flask servers behind it.
+let gateway = HTTPGateway(
+    apiName: "\(name)-api", description: "Lin API: request routing to the Flask servers", corsOrigins: ["https://\(domain)"],
+    routes: [.url("ANY /{proxy+}", "http://\(api.loadBalancer.dnsName)/{proxy}")], tags: tags)
+
 let frontend = StaticSite(
-    "frontend", bucketName: "\(name)-frontend", domain: domain, zone: zone, api: .init(domainName: api.loadBalancer.dnsName),
+    "frontend", bucketName: "\(name)-frontend", domain: domain, zone: zone,
+    api: .init(domainName: "\(gateway.api.id).execute-api.\(region).amazonaws.com", protocolPolicy: "https-only"),
     priceClass: size.priceClass, certificateProvider: usEast1, tags: tags)
-AWS.Route53Record("api", zone: zone, recordName: Expr("api.\(domain)"), type: "A",
-                  alias: AWS.AliasTarget(dnsName: api.loadBalancer.dnsName, zoneId: api.loadBalancer.zoneId, evaluateTargetHealth: true))
+
+// Health monitoring and alerting: CPU of the API servers and the database, the API's 5xx, to
+// one topic the on-call subscribes to; the API servers' logs, kept by environment.
+let monitoring = Monitoring(prefix: name, alarms: [
+    .serverCPU("\(name)-api-servers", above: size.cpuAlarm),
+    .databaseCPU(name, above: size.cpuAlarm),
+    .apiErrors(gateway.api, above: size.errorAlarm),
+], logGroups: ["/\(name)/api"], logRetentionDays: size.logDays, tags: tags)
 
 Stack.output("url", Expr<String>("https://\(domain)"))
 Stack.output("cdn", frontend.distribution.domainName)
-Stack.output("api", api.loadBalancer.dnsName)
+Stack.output("api", Expr<String>("https://\(domain)/api"))
+Stack.output("apiGateway", gateway.stage.invokeUrl)
+Stack.output("loadBalancer", api.loadBalancer.dnsName)
+Stack.output("userPool", auth.pool.id)
+Stack.output("userPoolClient", auth.client.clientId)
+Stack.output("alerts", monitoring.alerts.arn)
 Stack.output("database", database.primary.endpoint)
 Stack.output("databaseSecret", database.credentials.arn)
 Stack.output("storageBucket", storage["storage"]!.id)
