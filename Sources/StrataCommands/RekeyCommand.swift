@@ -19,6 +19,11 @@ extension StrataCommand.State {
 
         func run() async throws {
             let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+            if global.state?.trimmingCharacters(in: .whitespaces).lowercased().hasPrefix("s3://") == true {
+                throw CommandFailure(
+                    message: "state rekey works on SQLite state files. An S3 state is sealed with STRATA_STATE_KEY, "
+                        + "which everyone using it shares; rotating it there is not supported yet")
+            }
             guard case .sqlite(let stateFile, _) = try StateBackends.location(url: global.state, workingDirectory: cwd) else {
                 throw CommandFailure(
                     message: "state rekey works on SQLite state files. A PostgreSQL state is sealed with STRATA_STATE_KEY, "
