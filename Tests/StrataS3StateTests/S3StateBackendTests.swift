@@ -136,6 +136,28 @@ struct S3StateBackendTests {
         }
     }
 
+    @Test func aWriteWhoseAnswerWasLostIsNotAppliedTwice() async throws {
+        let server = try Self.server()
+        let transport = LosingFirstAnswerTransport(inner: URLSessionTransport(), losing: "state.json")
+        let backend = S3StateBackend(
+            url: S3StateURL(bucket: Self.bucket, prefix: "lost-" + UUID().uuidString.prefix(8).lowercased()), settings: Self.settings(server),
+            cipher: nil, transport: transport)
+        let key = Self.key(1)
+        let a = ResourceState(address: try #require(ResourceAddress(parsing: "test_resource.a")), provider: "test", id: "a",
+                              inputs: [:], outputs: [:], dependencies: [])
+        #expect(try await backend.write(key, .put(a, intentToken: nil, action: "create")) == 1)
+        // S3 stored it but the answer was a 500; the retry was refused (412) by our own write,
+        // which the re-read recognised: one write, not two.
+        #expect(await transport.lost == 1)
+        // A remove lost the same way would fail as "not found" if it were applied again.
+        await transport.loseNext()
+        #expect(try await backend.write(key, .remove(a.address, deposed: false, action: "delete")) == 2)
+        #expect(await transport.lost == 2)
+        let state = try await backend.load(key)
+        #expect(state.serial == 2 && state.resources.isEmpty)
+        #expect(try await backend.history(key, limit: 0).map(\.action) == ["delete", "create"])
+    }
+
     // MARK: History, key, messages
 
     @Test func historyMovesToBlocksAndReadsBackWhole() async throws {
@@ -218,5 +240,38 @@ struct RefusingTransport: HTTPTransport {
             return HTTPResponse(status: 412, body: Data("<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>".utf8))
         }
         return try await inner.send(request)
+    }
+}
+
+/// Sends the next conditional PUT of a key ending in `losing` to S3, then answers it with a
+/// 500 as if the answer had been lost on the way back: the client sends it again.
+actor LosingFirstAnswerTransport: HTTPTransport {
+    let inner: any HTTPTransport
+    let losing: String
+    private var armed = true
+    private(set) var lost = 0
+
+    init(inner: any HTTPTransport, losing: String) {
+        self.inner = inner
+        self.losing = losing
+    }
+
+    func loseNext() { armed = true }
+
+    private func take(_ request: HTTPRequest) -> Bool {
+        guard armed, request.method == "PUT", request.path.hasSuffix(losing),
+              request.header("If-Match") != nil || request.header("If-None-Match") != nil else { return false }
+        armed = false
+        lost += 1
+        return true
+    }
+
+    nonisolated func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let lose = await take(request)
+        let response = try await inner.send(request)
+        if lose && response.status == 200 {
+            return HTTPResponse(status: 500, body: Data("<Error><Code>InternalError</Code><Message>answer lost</Message></Error>".utf8))
+        }
+        return response
     }
 }
