@@ -53,7 +53,8 @@ public final class S3StateBackend: StateBackend {
         do {
             return try AWSSettings.resolve(AWSConfigInput(region: url.region, endpoint: url.endpoint, profile: url.profile), environment: environment)
         } catch {
-            throw StateError.unavailable("cannot open the S3 state \(url): \(error)")
+            throw StateError.unavailable(
+                "cannot open the S3 state \(url): \(error) (for the state alone: add ?region=REGION or ?profile=NAME to --state)")
         }
     }
 
