@@ -39,10 +39,15 @@ let package = Package(
             dependencies: ["StrataModel", "CStrataCrypto", .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["README.md"]),
         // The PostgreSQL state backend (`--state postgres://…`), apart so that StrataState's
-        // own tests do not build PostgresNIO.
+        // own tests do not build PostgresNIO. Its `StateBackendOpener` opens every backend.
         .target(
             name: "StrataPostgresState",
-            dependencies: ["StrataState", "StrataModel", "StrataStateKMS", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: ["StrataState", "StrataModel", "StrataStateKMS", "StrataS3State", .product(name: "PostgresNIO", package: "postgres-nio")],
+            exclude: ["README.md"]),
+        // The S3 state backend (`--state s3://bucket/prefix`): conditional writes on StrataAWSKit.
+        .target(
+            name: "StrataS3State",
+            dependencies: ["StrataState", "StrataModel", "StrataAWSKit"],
             exclude: ["README.md"]),
         // State keys from AWS KMS (envelope encryption, `STRATA_STATE_KMS_KEY`).
         .target(name: "StrataStateKMS", dependencies: ["StrataState", "StrataModel", "StrataAWSKit"]),
@@ -77,11 +82,15 @@ let package = Package(
         .testTarget(name: "StrataStateTests", dependencies: ["StrataState"]),
         .testTarget(name: "StrataEngineTests", dependencies: ["StrataEngine"]),
         .testTarget(name: "EndToEndTests", dependencies: ["StrataModel", "StrataTestSupport"]),
-        // A PostgreSQL server started by the tests (Debian's binaries), for any test target.
+        // A PostgreSQL server (Debian's binaries) and an S3 server (moto) started by the tests,
+        // for any test target.
         .target(name: "StrataTestSupport", path: "Tests/StrataTestSupport"),
         .testTarget(
             name: "StrataPostgresStateTests",
-            dependencies: ["StrataPostgresState", "StrataState", "StrataModel", "StrataTestSupport"]),
+            dependencies: ["StrataPostgresState", "StrataS3State", "StrataAWSKit", "StrataState", "StrataModel", "StrataTestSupport"]),
+        .testTarget(
+            name: "StrataS3StateTests",
+            dependencies: ["StrataS3State", "StrataState", "StrataModel", "StrataAWSKit", "StrataTestSupport"]),
         .testTarget(name: "StrataAWSKitTests", dependencies: ["StrataAWSKit"]),
     ]
 )

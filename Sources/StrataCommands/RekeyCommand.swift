@@ -43,6 +43,11 @@ extension StrataCommand.State {
 
         func run() async throws {
             let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+            if global.state?.trimmingCharacters(in: .whitespaces).lowercased().hasPrefix("s3://") == true {
+                throw CommandFailure(
+                    message: "state rekey works on SQLite and PostgreSQL states. An S3 state is sealed with STRATA_STATE_KEY, "
+                        + "which everyone using it shares; rotating it there is not supported yet")
+            }
             let environment = ProcessInfo.processInfo.environment
             let location = try StateBackends.location(url: global.state, workingDirectory: cwd)
             let engine = try await global.engine()

@@ -28,7 +28,7 @@ public struct StrataCommand: AsyncParsableCommand {
 
 /// Options every command that touches a stack shares.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Where state is kept: a SQLite file path or sqlite:PATH (default: .strata/state.db here), or postgres://USER@HOST:PORT/DB?schema=NAME (needs STRATA_STATE_KEY; docs/state-backends.md).", valueName: "url"))
+    @Option(name: .long, help: ArgumentHelp("Where state is kept: a SQLite file path or sqlite:PATH (default: .strata/state.db here), postgres://USER@HOST:PORT/DB?schema=NAME, or s3://BUCKET/PREFIX (both need STRATA_STATE_KEY; docs/state-backends.md).", valueName: "url"))
     var state: String?
 
     @Option(name: .long, help: ArgumentHelp("The stack instance: one state per stack and instance.", valueName: "name"))

@@ -1,4 +1,5 @@
 import Foundation
+import StrataS3State
 import StrataState
 import StrataStateKMS
 
@@ -20,6 +21,12 @@ extension StateBackendOpener {
                                         environment: [String: String] = ProcessInfo.processInfo.environment) async throws
         -> (backend: any StateBackend, cipher: SecretCipher)
     {
+        if let url, S3StateURL.matches(url) {
+            guard KMSDataKeys.keyID(in: environment) == nil else {
+                throw StateError.storage("\(KMSDataKeys.variable) works with SQLite and PostgreSQL states; an S3 state takes STRATA_STATE_KEY")
+            }
+            return try open(url: url, workingDirectory: workingDirectory, environment: environment)
+        }
         let location = try StateBackends.location(url: url, workingDirectory: workingDirectory)
         guard let kmsKey = KMSDataKeys.keyID(in: environment) else {
             let opened: (backend: any StateBackend, cipher: SecretCipher)

@@ -9,7 +9,8 @@ public enum StateBackends {
     /// - `PATH`, `sqlite:PATH`, `sqlite://PATH`, `file://PATH`: that SQLite file; a relative
     ///   path is taken from `workingDirectory`; its folder must exist.
     /// - `postgres://…`: parsed here, opened by `StateBackendOpener` (StrataPostgresState);
-    ///   this function refuses it. `s3://…`: not yet available (`StateError.badURL`).
+    ///   this function refuses it. `s3://…`: opened by `StateBackendOpener` (StrataS3State);
+    ///   `location` refuses it (`StateError.badURL`), since it names no file or database.
     public static func open(url: String?, workingDirectory: URL) throws -> any StateBackend {
         switch try location(url: url, workingDirectory: workingDirectory) {
         case .postgres(let postgres):
@@ -76,7 +77,7 @@ public enum StateBackends {
         } else if PostgresStateURL.matches(text) {
             return .postgres(try PostgresStateURL(text))
         } else if lower.hasPrefix("s3://") {
-            // Planned backends, behind the same StateBackend interface.
+            // S3 (StrataS3State) is recognised by `StateBackendOpener` before it calls this.
             throw StateError.badURL(text)
         } else if text.contains("://") {
             throw StateError.badURL(text)

@@ -221,7 +221,7 @@ public enum StateError: Error, Sendable, CustomStringConvertible {
         case .notFound(let what): return "\(what) not found in the state"
         case .alreadyExists(let what): return "\(what) already exists in the state"
         case .storage(let message): return "state storage error: \(message)"
-        case .badURL(let url): return "unsupported --state '\(url)': use a file path, sqlite:PATH, or postgres://USER@HOST:PORT/DATABASE"
+        case .badURL(let url): return "unsupported --state '\(url)': use a file path, sqlite:PATH, postgres://USER@HOST:PORT/DATABASE or s3://BUCKET/PREFIX"
         case .badPostgresURL(let url, let reason):
             return "bad --state '\(url)': \(reason). Use postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME] (docs/state-backends.md)."
         case .unavailable(let message): return message

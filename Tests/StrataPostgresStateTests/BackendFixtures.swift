@@ -1,5 +1,7 @@
 import Foundation
+import StrataAWSKit
 import StrataModel
+import StrataS3State
 import StrataState
 import StrataTestSupport
 import Testing
@@ -25,10 +27,38 @@ func resource(_ address: String, id: String = "id-1", deps: [String] = [], depos
 
 /// The backends the conformance tests run against.
 enum BackendKind: String, CaseIterable, Sendable, CustomStringConvertible {
-    case sqlite, postgres
+    case sqlite, postgres, s3
     var description: String { rawValue }
-    /// SQLite, and PostgreSQL where its server binaries are installed (scripts/setup).
-    static var available: [BackendKind] { PostgresServer.isAvailable ? allCases : [.sqlite] }
+    /// SQLite; PostgreSQL where its server binaries are installed (scripts/setup); S3 where
+    /// moto is installed (an `S3TestServer`).
+    static var available: [BackendKind] {
+        [.sqlite] + (PostgresServer.isAvailable ? [.postgres] : []) + (S3TestServer.isAvailable ? [.s3] : [])
+    }
+    /// The backends that keep a data key and can be re-keyed (`StateKeyStore`): not S3.
+    static var rekeyable: [BackendKind] { available.filter { $0 != .s3 } }
+}
+
+/// The bucket every S3 store of this test process lives in, each under a prefix of its own.
+enum ConformanceBucket {
+    static let name = "strata-conformance"
+    nonisolated(unsafe) private static var created = false
+    private static let lock = NSLock()
+
+    static func server() throws -> S3TestServer {
+        let server = try S3TestServer.shared()
+        try lock.withLock {
+            if !created {
+                try server.createBucket(name)
+                created = true
+            }
+        }
+        return server
+    }
+
+    static func settings(_ server: S3TestServer) -> AWSSettings {
+        AWSSettings(region: "us-east-1", endpoint: URL(string: server.endpoint),
+                    credentials: AWSCredentials(accessKeyID: "testing", secretAccessKey: "testing", sessionToken: nil, source: "test"))
+    }
 }
 
 /// One empty place to keep state (a SQLite file in a temporary folder, or a schema of its own
@@ -40,6 +70,7 @@ final class Store: @unchecked Sendable {
     let url: String
     let schema: String
     let server: PostgresServer?
+    let s3: S3TestServer?
     private var opened: [any StateBackend] = []
     private let lock = NSLock()
 
@@ -50,12 +81,15 @@ final class Store: @unchecked Sendable {
         schema = "t_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
         switch kind {
         case .sqlite:
-            server = nil
+            (server, s3) = (nil, nil)
             url = folder.appendingPathComponent("state.db").path
         case .postgres:
             let server = try PostgresServer.shared()
-            self.server = server
+            (self.server, s3) = (server, nil)
             url = server.url(schema: schema)
+        case .s3:
+            (server, s3) = (nil, try ConformanceBucket.server())
+            url = "s3://\(ConformanceBucket.name)/\(schema)"
         }
     }
 
@@ -65,6 +99,7 @@ final class Store: @unchecked Sendable {
         switch kind {
         case .sqlite: backend = try SQLiteStateBackend(path: url, sweepsKept: sweepsKept, cipher: cipher)
         case .postgres: backend = PostgresStateBackend(url: try PostgresStateURL(url), cipher: cipher, sweepsKept: sweepsKept)
+        case .s3: backend = S3StateBackend(url: try S3StateURL(url), settings: ConformanceBucket.settings(s3!), cipher: cipher, sweepsKept: sweepsKept)
         }
         lock.withLock { opened.append(backend) }
         return backend
@@ -80,6 +115,9 @@ final class Store: @unchecked Sendable {
             return try server!.psql(
                 "SELECT string_agg(inputs_json || outputs_json, '') FROM \(schema).resources UNION ALL SELECT string_agg(inputs_json, '') FROM \(schema).intents"
                     + " UNION ALL SELECT string_agg(variables_json, '') FROM \(schema).instance_origins")
+        case .s3:
+            return try s3!.keys(ConformanceBucket.name, prefix: schema + "/")
+                .map { String(decoding: try s3!.object(ConformanceBucket.name, $0) ?? Data(), as: UTF8.self) }.joined()
         }
     }
 
