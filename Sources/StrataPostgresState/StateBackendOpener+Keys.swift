@@ -22,10 +22,7 @@ extension StateBackendOpener {
         -> (backend: any StateBackend, cipher: SecretCipher)
     {
         if let url, S3StateURL.matches(url) {
-            guard KMSDataKeys.keyID(in: environment) == nil else {
-                throw StateError.storage("\(KMSDataKeys.variable) works with SQLite and PostgreSQL states; an S3 state takes STRATA_STATE_KEY")
-            }
-            return try open(url: url, workingDirectory: workingDirectory, environment: environment)
+            return try await openS3(url, environment: environment)
         }
         let location = try StateBackends.location(url: url, workingDirectory: workingDirectory)
         guard let kmsKey = KMSDataKeys.keyID(in: environment) else {
@@ -43,11 +40,7 @@ extension StateBackendOpener {
             }
             return opened
         }
-        if let local = environment["STRATA_STATE_KEY"], !local.isEmpty {
-            throw StateError.storage(
-                "both STRATA_STATE_KMS_KEY and STRATA_STATE_KEY are set: a state's secrets are sealed with one key. Unset STRATA_STATE_KEY "
-                    + "to use the KMS key, or unset STRATA_STATE_KMS_KEY to use the local key (`strata state rekey --to-kms` moves a state between them)")
-        }
+        if let local = environment["STRATA_STATE_KEY"], !local.isEmpty { throw bothKeys }
         let keys = try KMSDataKeys(keyID: kmsKey, environment: environment)
         if case .sqlite(let file, let createFolder) = location {
             try StateBackends.prepareFolder(of: file, create: createFolder)
@@ -78,6 +71,26 @@ extension StateBackendOpener {
         }
         throw StateError.storage("\(KMSDataKeys.variable) works with SQLite and PostgreSQL states; this state backend takes STRATA_STATE_KEY")
     }
+
+    /// An `s3://` state: with `STRATA_STATE_KEY`, or under KMS with its data key in the
+    /// object `state-key.json`.
+    static func openS3(_ url: String, environment: [String: String]) async throws -> (backend: any StateBackend, cipher: SecretCipher) {
+        let s3 = try S3StateURL(url)
+        let settings = try S3StateBackend.settings(for: s3, environment: environment)
+        let bare = S3StateBackend(url: s3, settings: settings, cipher: nil)
+        guard let kmsKey = KMSDataKeys.keyID(in: environment) else {
+            if let stored = try await bare.dataKey() { throw needsKMS(stored) }
+            return try open(url: url, workingDirectory: URL(fileURLWithPath: "/"), environment: environment)
+        }
+        if let local = environment["STRATA_STATE_KEY"], !local.isEmpty { throw bothKeys }
+        let key = try await dataKey(in: bare, keys: try KMSDataKeys(keyID: kmsKey, environment: environment), state: s3.description)
+        let cipher = SecretCipher(key: key)
+        return (S3StateBackend(url: s3, settings: settings, cipher: cipher), cipher)
+    }
+
+    static let bothKeys = StateError.storage(
+        "both STRATA_STATE_KMS_KEY and STRATA_STATE_KEY are set: a state's secrets are sealed with one key. Unset STRATA_STATE_KEY "
+            + "to use the KMS key, or unset STRATA_STATE_KMS_KEY to use the local key (`strata state rekey --to-kms` moves a state between them)")
 
     /// The clear data key of the state in `store`: the stored one, opened by KMS, or (first
     /// use) a new one from KMS, stored. Two processes starting together store one of theirs,

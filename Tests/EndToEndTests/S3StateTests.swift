@@ -86,4 +86,55 @@ struct S3StateTests {
         #expect(!(try objects()).contains { $0.hasSuffix("lock.json") }, "no lock is left after the run")
         #expect(cli.strata.storedIDs().isEmpty)
     }
+
+    /// `STRATA_STATE_KMS_KEY` on an S3 state: the data key KMS made is kept only encrypted,
+    /// in `state-key.json`; runs without the KMS key, or with a local key too, are refused.
+    @Test func aKMSSealedStateKeepsOnlyTheEncryptedDataKeyInTheBucket() throws {
+        let server = try S3TestServer.shared()
+        var cli = try AWSTestCLI(endpoint: server.endpoint)
+        cli.strata.environment.removeValue(forKey: "STRATA_STATE_KEY")
+        defer { cli.strata.remove() }
+        let bucket = "strata-e2e-kms-\(UUID().uuidString.prefix(8).lowercased())"
+        let url = "s3://\(bucket)/kms"
+        let demo = StrataCLI.packageRoot.appendingPathComponent("Stacks/Demo").path
+        _ = try awsJSON(try cli.aws([["s3api", "create-bucket", "--bucket", bucket]])[0])
+        let keyID = try #require(jsonPath(try awsJSON(try cli.aws([["kms", "create-key", "--description", "strata state"]])[0]), "KeyMetadata", "Arn") as? String)
+        let kms = cli.env.merging(["STRATA_STATE_KMS_KEY": keyID]) { _, b in b }
+
+        let apply = try cli.strata.run(["apply", demo, "--state", url, "--auto-approve"], environment: kms)
+        #expect(apply.status == 0 && apply.stdout.contains("Apply complete: 14 created"), "\(apply.output)")
+        let plan = try cli.strata.run(["plan", demo, "--state", url, "--detailed-exitcode"], environment: kms)
+        #expect(plan.status == 0, "a new process opens the data key again: \(plan.output)")
+
+        // The bucket holds the encrypted data key, and the state's secrets sealed with it.
+        let keyFile = cli.strata.directory.appendingPathComponent("state-key.json")
+        _ = try awsJSON(try cli.aws([["s3api", "get-object", "--bucket", bucket, "--key", "kms/state-key.json", keyFile.path]])[0])
+        let stored = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: keyFile)) as? [String: Any])
+        #expect(stored["kmsKeyID"] as? String == keyID, "\(stored)")
+        let blob = try #require(stored["encryptedKey"] as? String)
+        // KMS opens it: that is the data key, which must appear nowhere in the bucket.
+        let blobFile = cli.strata.directory.appendingPathComponent("blob.bin")
+        try #require(Data(base64Encoded: blob)).write(to: blobFile)
+        let decrypted = try cli.aws([["kms", "decrypt", "--ciphertext-blob", "fileb://" + blobFile.path]])[0]
+        let plain = try #require(jsonPath(try awsJSON(decrypted), "Plaintext") as? String, "\(decrypted.output)")
+        let stateFile = cli.strata.directory.appendingPathComponent("state.json")
+        _ = try awsJSON(try cli.aws([["s3api", "get-object", "--bucket", bucket, "--key", "kms/demo/default/state.json", stateFile.path]])[0])
+        let stateText = try String(contentsOf: stateFile, encoding: .utf8)
+        let password = try cli.strata.run(["output", demo, "databasePassword", "--show-secrets", "--state", url], environment: kms)
+            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(password.count == 24 && stateText.contains("$sealed") && !stateText.contains(password), "secrets sealed at rest")
+        let keyText = String(decoding: try Data(contentsOf: keyFile), as: UTF8.self)
+        #expect(!stateText.contains(plain) && !keyText.contains(plain))
+
+        // Without the KMS key, or with a local key as well: refused, saying what to set.
+        let withoutKMS = try cli.strata.run(["plan", demo, "--state", url], environment: cli.env.merging(["STRATA_STATE_KEY": "a-local-key"]) { _, b in b })
+        #expect(withoutKMS.status != 0 && withoutKMS.stderr.contains("sealed under the AWS KMS key \(keyID)"), "\(withoutKMS.output)")
+        let both = try cli.strata.run(["plan", demo, "--state", url], environment: kms.merging(["STRATA_STATE_KEY": "a-local-key"]) { _, b in b })
+        #expect(both.status != 0 && both.stderr.contains("both STRATA_STATE_KMS_KEY and STRATA_STATE_KEY are set"), "\(both.output)")
+        let rekey = try cli.strata.run(["state", "rekey", "--state", url], environment: kms)
+        #expect(rekey.status != 0 && rekey.stderr.contains("S3"), "\(rekey.output)")
+
+        let destroy = try cli.strata.run(["destroy", demo, "--state", url, "--auto-approve"], environment: kms)
+        #expect(destroy.status == 0, "\(destroy.output)")
+    }
 }

@@ -252,14 +252,14 @@ import Testing
             }
             #expect(ContinuousClock.now - started >= .milliseconds(350))
             // Re-entrant for the holder; another instance is independent.
-            _ = try await one.lock(demo, operation: "apply", timeout: .zero, lease: .seconds(60))
-            _ = try await two.lock(InstanceKey(stack: "demo", instance: "acme"), operation: "apply", timeout: .zero, lease: .seconds(60))
+            _ = try await one.lock(demo, operation: "apply", timeout: .zero, lease: .seconds(3600))
+            _ = try await two.lock(InstanceKey(stack: "demo", instance: "acme"), operation: "apply", timeout: .zero, lease: .seconds(3600))
             // The loser's unlock does not release the holder's lock.
             try await two.unlock(demo)
             #expect(try await two.lockHolder(demo)?.operation == "apply")
             try await one.unlock(demo)
             #expect(try await two.lockHolder(demo) == nil)
-            _ = try await two.lock(demo, operation: "destroy", timeout: .zero, lease: .seconds(60))
+            _ = try await two.lock(demo, operation: "destroy", timeout: .zero, lease: .seconds(3600))
             #expect(try await one.lockHolder(demo)?.operation == "destroy")
         }
     }
@@ -268,7 +268,7 @@ import Testing
     func waiterGetsTheLockWhenReleased(_ kind: BackendKind) async throws {
         try await withStore(kind) { store in
             let one = try store.open(), two = try store.open()
-            _ = try await one.lock(demo, operation: "apply", timeout: .zero, lease: .seconds(60))
+            _ = try await one.lock(demo, operation: "apply", timeout: .zero, lease: .seconds(3600))
             let waiter = Task { try await two.lock(demo, operation: "plan", timeout: .seconds(10), lease: .seconds(60)) }
             try await Task.sleep(for: .milliseconds(300))
             try await one.unlock(demo)
@@ -327,7 +327,7 @@ import Testing
             let backends = try (0..<6).map { _ in try store.open() }
             let winners = await withTaskGroup(of: Bool.self) { group in
                 for backend in backends {
-                    group.addTask { (try? await backend.lock(demo, operation: "apply", timeout: .zero, lease: .seconds(60))) != nil }
+                    group.addTask { (try? await backend.lock(demo, operation: "apply", timeout: .zero, lease: .seconds(3600))) != nil }
                 }
                 var count = 0
                 for await won in group where won { count += 1 }

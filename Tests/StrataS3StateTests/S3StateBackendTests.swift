@@ -46,7 +46,7 @@ struct S3StateBackendTests {
             let results = await withTaskGroup(of: Result<LockInfo, any Error>.self) { group in
                 for backend in [one, two] {
                     group.addTask {
-                        do { return .success(try await backend.lock(key, operation: "apply", timeout: .zero, lease: .seconds(60))) }
+                        do { return .success(try await backend.lock(key, operation: "apply", timeout: .zero, lease: .seconds(3600))) }
                         catch { return .failure(error) }
                     }
                 }
@@ -77,7 +77,7 @@ struct S3StateBackendTests {
             let results = await withTaskGroup(of: (String, Bool).self) { group in
                 for (name, backend) in [("one", one), ("two", two)] {
                     group.addTask {
-                        (name, (try? await backend.lock(key, operation: "destroy by \(name)", timeout: .zero, lease: .seconds(60))) != nil)
+                        (name, (try? await backend.lock(key, operation: "destroy by \(name)", timeout: .zero, lease: .seconds(3600))) != nil)
                     }
                 }
                 var all: [(String, Bool)] = []
