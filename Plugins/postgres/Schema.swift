@@ -100,12 +100,23 @@ struct SchemaResource: PostgresResource {
         return try await CommentCatalog.schemas.comment(of: name, database: database, in: context)
     }
 
-    /// Looks in every database that takes connections.
+    /// Looks in every database that takes connections, but those another stack instance made:
+    /// their schemas are that instance's. (A fleet of 200 tenants with a database each would
+    /// otherwise connect to all 200 databases to sweep each tenant.)
     func discover(tags: [String: String], in context: Context) async throws -> [DiscoveredResource] {
         let logger = context.connections.logger
-        let databases = try await context.connections.with { c in
-            try await c.query("SELECT datname::text FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1", logger: logger)
-                .collect().map { try $0.decode(String.self) }
+        let rows = try await context.connections.with { c in
+            try await c.query(
+                "SELECT datname::text, shobj_description(oid, 'pg_database') FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1",
+                logger: logger
+            ).collect()
+        }
+        var databases: [String] = []
+        for row in rows {
+            let (name, text) = try row.decode((String, String?).self)
+            // Untagged (shared, or made by hand), or made by this very instance.
+            if let comment = StrataComment(parsing: text), !comment.matches(tags) { continue }
+            databases.append(name)
         }
         var found: [DiscoveredResource] = []
         for database in databases {

@@ -33,6 +33,9 @@ public struct TenantOutcome: Sendable, Codable, Hashable {
     public var seconds: Double = 0
     /// The state serial afterwards, when it was read.
     public var serial: Int?
+    /// It failed because the state backend could not be reached (nothing was done): worth
+    /// trying again later.
+    public var stateUnavailable: Bool?
 
     public init(id: String, instance: String, operation: String, status: Status) {
         self.id = id
@@ -249,6 +252,7 @@ public struct Fleet: Sendable {
         } catch {
             outcome.status = .failed
             outcome.error = Executor.message(error)
+            if case StateError.unavailable? = error as? StateError { outcome.stateUnavailable = true }
         }
         await tenantEngine.registry.shutdownAll()
         if job.operation.applies {

@@ -203,7 +203,8 @@ public final class TenantWorker: Sendable {
     enum Work: Sendable {
         /// Done with a summary, or failed with the error.
         case finished(TenantJobStatus, String)
-        /// Not started: another run holds the tenant's lock (who, in the text).
+        /// Not started, or stopped before it did anything: another run holds the tenant's lock, or
+        /// the state could not be reached (which, in the text). Postponed, not failed.
         case locked(String)
     }
 
@@ -245,6 +246,9 @@ public final class TenantWorker: Sendable {
                 let counts = "\(outcome.created) created, \(outcome.updated) updated, \(outcome.replaced) replaced, \(outcome.destroyed) destroyed"
                 return .finished(.done, counts + (outcome.serial.map { " (serial \($0))" } ?? ""))
             }
+            // The state could not be reached (a connect timeout on a busy server): nothing was
+            // done; wait and try again, as for a locked tenant.
+            if outcome.stateUnavailable == true { return .locked(outcome.error ?? "the state could not be reached") }
             return .finished(.failed, outcome.error ?? "failed")
         case .drift:
             var variables = job.variables

@@ -175,6 +175,8 @@ struct FleetAcceptanceTests {
         #expect(sweep.status == 2, "\(sweep.stderr.suffix(3000))")
         let reports = try #require(try JSONSerialization.jsonObject(with: Data(sweep.stdout.utf8)) as? [[String: Any]], "\(sweep.output.suffix(2000))")
         let status = Dictionary(reports.map { ($0["instance"] as? String ?? "?", $0["status"] as? String ?? "?") }, uniquingKeysWith: { a, _ in a })
+        let errors = reports.filter { $0["status"] as? String == "error" }.prefix(3).map { "\($0["instance"] ?? ""): \($0["errors"] ?? "")" }
+        #expect(errors.isEmpty, "\(errors)")
         #expect(status.count == ids.count, "\(status.keys.sorted())")
         // A pruned tenant is swept too: clean means nothing tagged for it was left behind.
         for id in ids {
