@@ -24,7 +24,7 @@ public final class PostgresStateBackend: StateBackend {
 
     let connections: PostgresConnections
     let held = HeldLocks()
-    private let ready = ReadyGate()
+    private let ready = ReadyOnce()
     /// Identifies this backend object as a lock holder (a process may open several).
     let session = UUID().uuidString
     var logger: Logger { connections.logger }
@@ -411,26 +411,5 @@ public final class PostgresStateBackend: StateBackend {
 
     static func decodeJSON<T: Decodable>(_ type: T.Type, _ text: String, _ what: String) throws -> T {
         try StateColumns.postgres.json(type, text, what)
-    }
-}
-
-/// Runs the set-up once; a failed set-up is tried again by the next call.
-actor ReadyGate {
-    private var done = false
-    private var running: Task<Void, any Error>?
-
-    func once(_ body: @escaping @Sendable () async throws -> Void) async throws {
-        if done { return }
-        if let running { return try await running.value }
-        let task = Task { try await body() }
-        running = task
-        do {
-            try await task.value
-            done = true
-            running = nil
-        } catch {
-            running = nil
-            throw error
-        }
     }
 }

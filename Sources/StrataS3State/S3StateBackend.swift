@@ -503,27 +503,6 @@ actor StateCache {
     func drop(_ key: InstanceKey) { entries[key] = nil }
 }
 
-/// Runs a set-up once; a failed one is tried again by the next caller.
-actor ReadyOnce {
-    private var done = false
-    private var running: Task<Void, any Error>?
-
-    func once(_ body: @escaping @Sendable () async throws -> Void) async throws {
-        if done { return }
-        if let running { return try await running.value }
-        let task = Task { try await body() }
-        running = task
-        do {
-            try await task.value
-            done = true
-            running = nil
-        } catch {
-            running = nil
-            throw error
-        }
-    }
-}
-
 /// What the S3 state backend adds to `StateError`.
 public enum S3StateError: Error, Sendable, CustomStringConvertible {
     /// Every attempt of a write found `state.json` changed since it was read (S3 answered 412
