@@ -136,7 +136,8 @@ public struct StackLoader: Sendable {
     func compile(sources: [URL], stackName: String, to binary: URL) throws {
         let folder = binary.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let temporary = folder.appendingPathComponent("stack.\(ProcessInfo.processInfo.processIdentifier).tmp")
+        // A name of its own: two instances of one stack swept at once may both compile it.
+        let temporary = folder.appendingPathComponent("stack.\(ProcessInfo.processInfo.processIdentifier)-\(randomHex(bytes: 6)).tmp")
         let moduleName = "StrataStack_" + String(stackName.map { $0.isLetter || $0.isNumber ? $0 : "_" })
         var arguments = [
             "-Onone", "-module-name", moduleName, "-swift-version", "6",
@@ -151,9 +152,13 @@ public struct StackLoader: Sendable {
             try? FileManager.default.removeItem(at: temporary)
             throw StackLoadError.compileFailed(result.stderr + result.stdout)
         }
-        // Renamed into place only when whole, so a killed compile never leaves a bad cache entry.
-        _ = try? FileManager.default.removeItem(at: binary)
-        try FileManager.default.moveItem(at: temporary, to: binary)
+        // Renamed into place only when whole, so a killed compile never leaves a bad cache entry;
+        // rename(2) replaces in one step, so a run reading the cache never finds it missing.
+        guard rename(temporary.path, binary.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw StackLoadError.compileFailed("cannot put the compiled stack in place at \(binary.path): \(reason)")
+        }
     }
 
     func run(_ binary: URL, _ request: Request) throws -> Manifest {

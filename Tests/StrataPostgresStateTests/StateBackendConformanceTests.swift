@@ -269,7 +269,8 @@ import Testing
         try await withStore(kind) { store in
             let one = try store.open(), two = try store.open()
             _ = try await one.lock(demo, operation: "apply", timeout: .zero, lease: .seconds(3600))
-            let waiter = Task { try await two.lock(demo, operation: "plan", timeout: .seconds(10), lease: .seconds(60)) }
+            // A long timeout: on a loaded machine the holder's task may wait a while for a thread.
+            let waiter = Task { try await two.lock(demo, operation: "plan", timeout: .seconds(300), lease: .seconds(3600)) }
             try await Task.sleep(for: .milliseconds(300))
             try await one.unlock(demo)
             #expect(try await waiter.value.operation == "plan")
