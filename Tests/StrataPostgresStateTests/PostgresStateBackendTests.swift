@@ -51,7 +51,7 @@ struct PostgresStateBackendTests {
             try await Task.sleep(for: .milliseconds(100))
             #expect(try server.psql("SELECT count(*) FROM \(store.schema).locks") == "1")
             #expect(try await two.lockHolder(demo) == nil)
-            let info = try await two.lock(demo, operation: "destroy", timeout: .seconds(2), lease: .seconds(60))
+            let info = try await two.lock(demo, operation: "destroy", timeout: .seconds(300), lease: .seconds(3600))
             #expect(info.operation == "destroy")
             await #expect(throws: StateError.self) { try await one.renew(demo, lease: .seconds(60)) }
 
@@ -59,7 +59,7 @@ struct PostgresStateBackendTests {
             let key = InstanceKey(stack: "demo", instance: "acme")
             _ = try await one.lock(key, operation: "apply", timeout: .zero, lease: .seconds(3600))
             try server.psql("SELECT pg_terminate_backend(backend_pid) FROM \(store.schema).locks WHERE instance = 'acme'")
-            _ = try await two.lock(key, operation: "plan", timeout: .seconds(5), lease: .seconds(60))
+            _ = try await two.lock(key, operation: "plan", timeout: .seconds(300), lease: .seconds(3600))
             do {
                 try await one.renew(key, lease: .seconds(60))
                 Issue.record("the old holder's renew should fail")
@@ -99,7 +99,7 @@ struct PostgresStateBackendTests {
                 guard case .locked = error else { Issue.record("wrong error \(error)"); return }
             }
             // The other process is killed: its connection closes, and the lock is free.
-            let waiter = Task { try await mine.lock(demo, operation: "apply", timeout: .seconds(10), lease: .seconds(60)) }
+            let waiter = Task { try await mine.lock(demo, operation: "apply", timeout: .seconds(300), lease: .seconds(3600)) }
             try await Task.sleep(for: .milliseconds(200))
             kill(psql.processIdentifier, SIGKILL)
             #expect(try await waiter.value.operation == "apply")

@@ -284,7 +284,7 @@ import Testing
             let one = try store.open(), two = try store.open()
             _ = try await one.lock(demo, operation: "apply", timeout: .zero, lease: .milliseconds(300))
             try await one.renew(demo, lease: .milliseconds(300))
-            let taken = try await two.lock(demo, operation: "destroy", timeout: .seconds(10), lease: .seconds(60))
+            let taken = try await two.lock(demo, operation: "destroy", timeout: .seconds(300), lease: .seconds(3600))
             #expect(taken.operation == "destroy")
             do {
                 try await one.renew(demo, lease: .seconds(60))
@@ -316,7 +316,7 @@ import Testing
             let removed = try await two.forceUnlock(demo)
             #expect(removed?.operation == "apply")
             #expect(try await two.lockHolder(demo) == nil)
-            _ = try await two.lock(demo, operation: "destroy", timeout: .seconds(5), lease: .seconds(60))
+            _ = try await two.lock(demo, operation: "destroy", timeout: .seconds(300), lease: .seconds(3600))
             await #expect(throws: StateError.self) { try await one.renew(demo, lease: .seconds(60)) }
             #expect(try await two.forceUnlock(InstanceKey(stack: "none", instance: "x")) == nil)
         }
