@@ -8,7 +8,8 @@ import StrataPluginKit
 /// `database.extension`. Schema and version change in place (ALTER EXTENSION … SET SCHEMA /
 /// UPDATE TO). Not tagged: an extension's comment is its authors' description, so it is kept,
 /// and an extension that exists already is a conflict to import, not something to adopt.
-struct ExtensionResource: PostgresResource {
+struct ExtensionResource: DatabaseScoped {
+    let objectNoun = "extension"
     let type = "postgresql_extension"
     var tagged: Bool { false }
 
@@ -30,17 +31,6 @@ struct ExtensionResource: PostgresResource {
             problems.append(CheckProblem(attribute: "version", message: problem))
         }
         return problems
-    }
-
-    func id(for inputs: Inputs) throws -> String {
-        QualifiedID.format([try inputs.require("database", for: type), try inputs.require("name", for: type)])
-    }
-
-    func parts(_ id: String) throws -> (database: String, name: String) {
-        guard let parts = QualifiedID.parse(id), parts.count == 2 else {
-            throw PluginError(.invalid, "\(type) id must be database.extension (a part with '.', '\"' or a space in double quotes), not '\(id)'")
-        }
-        return (parts[0], parts[1])
     }
 
     func create(_ inputs: Inputs, comment: StrataComment, in context: Context) async throws {

@@ -209,3 +209,24 @@ struct CommentCatalog: Sendable {
         return found
     }
 }
+
+/// An object that lives in one database (a schema, an extension): its id is
+/// `database.name`, each part quoted when it holds '.', '"' or a space.
+protocol DatabaseScoped: PostgresResource {
+    /// What the id's second part names, for errors: `schema`, `extension`.
+    var objectNoun: String { get }
+}
+
+extension DatabaseScoped {
+    func id(for inputs: Inputs) throws -> String {
+        QualifiedID.format([try inputs.require("database", for: type), try inputs.require("name", for: type)])
+    }
+
+    /// The database and name of an id.
+    func parts(_ id: String) throws -> (database: String, name: String) {
+        guard let parts = QualifiedID.parse(id), parts.count == 2 else {
+            throw PluginError(.invalid, "\(type) id must be database.\(objectNoun) (a part with '.', '\"' or a space in double quotes), not '\(id)'")
+        }
+        return (parts[0], parts[1])
+    }
+}

@@ -7,7 +7,8 @@ import StrataPluginKit
 /// its database and name cannot change (a change replaces it), its owner changes in place.
 /// Tagged through its comment. Dropping a schema that still holds objects fails unless
 /// `dropCascade` is true.
-struct SchemaResource: PostgresResource {
+struct SchemaResource: DatabaseScoped {
+    let objectNoun = "schema"
     let type = "postgresql_schema"
 
     var schema: ResourceSchema {
@@ -28,18 +29,6 @@ struct SchemaResource: PostgresResource {
             problems.append(CheckProblem(attribute: "name", message: "schema names starting with 'pg_' are reserved by PostgreSQL"))
         }
         return problems
-    }
-
-    func id(for inputs: Inputs) throws -> String {
-        QualifiedID.format([try inputs.require("database", for: type), try inputs.require("name", for: type)])
-    }
-
-    /// The database and schema of an id.
-    func parts(_ id: String) throws -> (database: String, name: String) {
-        guard let parts = QualifiedID.parse(id), parts.count == 2 else {
-            throw PluginError(.invalid, "\(type) id must be database.schema (a part with '.', '\"' or a space in double quotes), not '\(id)'")
-        }
-        return (parts[0], parts[1])
     }
 
     func create(_ inputs: Inputs, comment: StrataComment, in context: Context) async throws {

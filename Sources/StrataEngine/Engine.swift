@@ -42,18 +42,9 @@ public struct Engine: Sendable {
     /// instead of looking in the cache when it is for the same folder.
     public var compiledStack: StackLoader.CompiledStack? = nil
 
-    public init(configuration: Configuration, progress: (@Sendable (String, Int, String) -> Void)? = nil) throws {
-        self.configuration = configuration
-        // A SQLite file or a postgres:// URL; the key that seals its secrets comes with it,
-        // and saved plans use the same one.
-        (self.backend, self.cipher) = try StateBackendOpener.open(url: configuration.stateURL, workingDirectory: configuration.workingDirectory)
-        self.registry = ProviderRegistry(
-            searchPath: PluginSearchPath(extra: configuration.pluginDirectories),
-            workingDirectory: configuration.workingDirectory, callTimeout: configuration.pluginTimeout, progress: progress)
-    }
-
-    /// As `init`, also for a state whose key is in AWS KMS (`STRATA_STATE_KMS_KEY`), which
-    /// takes calls to KMS and to the state to find (`StateBackendOpener.openResolvingKey`).
+    /// The engine on the state `configuration` names (a SQLite file, `postgres://`, `s3://`),
+    /// with the key that seals its secrets, from KMS too (`STRATA_STATE_KMS_KEY`, which takes
+    /// calls to KMS and to the state: `StateBackendOpener.openResolvingKey`).
     public static func open(configuration: Configuration, progress: (@Sendable (String, Int, String) -> Void)? = nil) async throws -> Engine {
         let (backend, cipher) = try await StateBackendOpener.openResolvingKey(url: configuration.stateURL, workingDirectory: configuration.workingDirectory)
         let registry = ProviderRegistry(
